@@ -1,0 +1,47 @@
+import { EdgeStlError, UsageError } from '../lib/errors/index.js';
+
+/** A subcommand: its module exports `run(argv)` resolving to an exit code. */
+interface Command {
+  summary: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+/** Subcommands, loaded lazily so that `edge-stl validate` does not pay for TF.js start-up. */
+const COMMANDS: Record<string, Command> = {
+  validate: { summary: 'Validate SingleTaskLearningJob YAML files', load: () => import('./commands/validate.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: edge-stl <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "edge-stl <command> --help" for a command's options.`;
+}
+
+/** CLI entry: dispatches to a subcommand and maps errors to exit codes (2 usage, 1 failure). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`edge-stl: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`edge-stl ${name}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof EdgeStlError) {
+      console.error(`edge-stl ${name}: ${err.message}`);
+      if (process.env.LOG_LEVEL === 'debug' && err.cause) console.error(err.cause);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,4 @@
+export { ClassType } from './class-type.js';
+export { ClassFactory, ClassFactoryError } from './class-factory.js';
+export { IBTFilter, type HardExampleFilter, type IbtOptions } from './ibt-filter.js';
+export type * from './types.js';

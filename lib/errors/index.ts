@@ -1,0 +1,2 @@
+export { EdgeStlError } from './edge-stl-error.js';
+export { UsageError } from './usage-error.js';

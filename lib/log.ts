@@ -1,0 +1,31 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/** Field paths that may carry credentials; pino replaces them before anything is written. */
+export const REDACT_PATHS = [
+  'password',
+  'secretKey',
+  'accessKey',
+  'token',
+  'authorization',
+  '*.password',
+  '*.secretKey',
+  '*.accessKey',
+  '*.token',
+  'req.headers.authorization',
+  'headers.authorization',
+];
+
+/** One way to make a logger: pino, JSON lines to stderr, level from `LOG_LEVEL`, secrets redacted. */
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      name,
+      level: process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      ...options,
+    },
+    pino.destination(2),
+  );
+}
+
+export type { Logger };

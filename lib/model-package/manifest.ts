@@ -1,0 +1,35 @@
+import type { Hyperparameters } from '../cli/hyperparameters.js';
+
+/** Version of the `manifest.json` format inside `model.zip`. */
+export const MODEL_MANIFEST_FORMAT = 1;
+
+/** `manifest.json`: what a `model.zip` holds and where it came from. */
+export interface ModelManifest {
+  formatVersion: typeof MODEL_MANIFEST_FORMAT;
+  /** ClassFactory alias of the algorithm that reads the checkpoint, e.g. `FPN`. */
+  algorithm: string;
+  classes: string[];
+  /** Images are resized so that their short side is this many pixels. */
+  inputShortSide: number;
+  hyperparameters: Hyperparameters;
+  /** Metrics on the test set, e.g. `{ f1_score, mAP50 }`. */
+  metrics: Record<string, number>;
+  /** Version this model was trained from (`v<round>`), or null for a model trained from scratch. */
+  parentVersion: string | null;
+  /** Own version, `v<round>`, when published by the trainer. */
+  version?: string;
+  createdAt: string;
+  /** Free provenance: dataset sizes, training seconds, job, round. */
+  training?: {
+    trainImages?: number;
+    labeledImages?: number;
+    testImages?: number;
+    trainSeconds?: number;
+    iterations?: number;
+    namespace?: string;
+    job?: string;
+    round?: number;
+  };
+  /** Files of the checkpoint, relative to the zip root (manifest excluded). */
+  files: string[];
+}

@@ -1,0 +1,98 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The edge-coordination protocol. Edge nodes sit behind NAT, so the agent pulls: it POSTs a
+ * heartbeat to `POST /v1/agents/:node/heartbeat` with a bearer token and the reply carries the
+ * desired state. JSON schemas (TypeBox) are the single definition; types derive from them.
+ */
+
+export const ModelState = Type.Union([Type.Literal('Loading'), Type.Literal('Loaded'), Type.Literal('FailedToLoad')], {
+  description: 'State of the target model on the node',
+});
+export type ModelState = Static<typeof ModelState>;
+
+export const JobKey = Type.Object(
+  { namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+export type JobKey = Static<typeof JobKey>;
+
+export const AgentJobReport = Type.Object(
+  {
+    job: JobKey,
+    activeModel: Type.Union([Type.String(), Type.Null()], { description: 'Version serving now' }),
+    targetModel: Type.Union([Type.String(), Type.Null()], { description: 'Version being installed' }),
+    modelState: ModelState,
+    reason: Type.Optional(Type.String({ description: 'Why the target failed to load' })),
+    samplesQueued: Type.Integer({ minimum: 0 }),
+    samplesUploaded: Type.Integer({ minimum: 0 }),
+    samplesDropped: Type.Integer({ minimum: 0 }),
+    inferences: Type.Integer({ minimum: 0 }),
+    inferenceErrors: Type.Integer({ minimum: 0 }),
+    latencyMsP50: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type AgentJobReport = Static<typeof AgentJobReport>;
+
+export const HeartbeatRequest = Type.Object(
+  {
+    node: Type.String({ minLength: 1 }),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    agentVersion: Type.Optional(Type.String()),
+    jobs: Type.Array(AgentJobReport),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+
+export const SamplingSettings = Type.Object(
+  {
+    strategy: Type.Union([Type.Literal('ibt'), Type.Literal('all'), Type.Literal('random'), Type.Literal('none')]),
+    thresholdImg: Type.Number({ minimum: 0, maximum: 1 }),
+    thresholdBox: Type.Number({ minimum: 0, maximum: 1 }),
+    maxPerMinute: Type.Integer({ minimum: 0 }),
+    /** Probability of keeping an image with strategy `random`. */
+    randomRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type SamplingSettings = Static<typeof SamplingSettings>;
+
+export const DesiredModel = Type.Object(
+  {
+    version: Type.String(),
+    url: Type.String({ description: 'Presigned GET URL of model.zip' }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+export type DesiredModel = Static<typeof DesiredModel>;
+
+export const DesiredJob = Type.Object(
+  {
+    job: JobKey,
+    model: Type.Union([DesiredModel, Type.Null()]),
+    sampling: SamplingSettings,
+    /** Where kept samples go: bucket and the job's sample prefix owner. */
+    storage: Type.Object({ bucket: Type.String() }, { additionalProperties: false }),
+    drop: Type.Boolean({ description: 'The job is gone or no longer selects this node: stop serving it' }),
+  },
+  { additionalProperties: false },
+);
+export type DesiredJob = Static<typeof DesiredJob>;
+
+export const HeartbeatReply = Type.Object(
+  {
+    jobs: Type.Array(DesiredJob),
+    /** Seconds until the next heartbeat the operator would like. */
+    heartbeatIntervalSeconds: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatReply = Static<typeof HeartbeatReply>;
+
+/** Path of the heartbeat call, relative to the operator's coordination URL. */
+export function heartbeatPath(node: string): string {
+  return `/v1/agents/${encodeURIComponent(node)}/heartbeat`;
+}

@@ -1,0 +1,60 @@
+import type { Hyperparameters, TrainProgress } from '../algorithm/types.js';
+
+/** The one BullMQ queue that carries training rounds from the operator to the trainers. */
+export const TRAINING_QUEUE = 'edge-stl-training';
+
+/** Deterministic BullMQ jobId: an operator restart, or a duplicate submit, never enqueues a round twice. */
+export function trainingJobId(namespace: string, job: string, round: number): string {
+  return `${namespace}.${job}.r${round}`;
+}
+
+/** A model reference: published version, its s3:// URI and sha256. */
+export interface ModelRef {
+  version: string;
+  uri: string;
+  sha256: string;
+}
+
+/** Payload of a training job. Everything is by URI: the trainer needs no Kubernetes access. */
+export interface TrainingJobData {
+  namespace: string;
+  job: string;
+  round: number;
+  bucket: string;
+  algorithm: { name: string; hyperparameters: Hyperparameters };
+  dataset: {
+    /** s3:// URI of the base Ianvs train `index.txt`. */
+    trainIndex: string;
+    /** s3:// URI of the Ianvs test `index.txt`. */
+    testIndex: string;
+    /** s3:// URI of the job's labeled-samples index; absent before any labels. */
+    labeledIndex?: string;
+    classes: string[];
+    /** Use only the first fraction (0, 1] of the base train index (the "early stage" round 0). */
+    trainFraction?: number;
+  };
+  /** Model to start from (fine-tuning), usually the deployed one. */
+  baseModel?: ModelRef;
+  /** Currently deployed model, evaluated as the baseline on the same test index. */
+  deployedModel?: ModelRef;
+  evaluation: { metric: string };
+  /** Resume point saved by an earlier attempt of this job (set by the trainer itself). */
+  checkpoint?: { uri: string; iteration: number };
+}
+
+/** What a finished training job returns. */
+export interface TrainingJobResult {
+  version: string;
+  uri: string;
+  sha256: string;
+  metrics: Record<string, number>;
+  baselineMetrics: Record<string, number> | null;
+  trainSeconds: number;
+  /** Number of labeled edge samples used in this round. */
+  labeledSamples: number;
+}
+
+/** Progress payload reported through `job.updateProgress`. */
+export interface TrainingJobProgress extends Partial<TrainProgress> {
+  stage: 'fetching' | 'training' | 'evaluating' | 'publishing';
+}
