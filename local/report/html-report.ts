@@ -1,0 +1,87 @@
+import type { GalleryItem, RunSummary } from './run-summary.js';
+import { svgLinePlot } from './svg-line-plot.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const fmt = (v: number | undefined | null, digits = 4) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
+
+function versionsTable(summary: RunSummary): string {
+  const rows = summary.rounds
+    .map(
+      (r) => `<tr class="round ${esc(r.state.toLowerCase())}"><td>${r.round}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>
+<td>${fmt(r.metrics.f1_score)}</td><td>${fmt(r.metrics.mAP50)}</td><td>${fmt(r.baselineMetrics?.f1_score)}</td>
+<td>${r.trainSeconds === null ? '–' : r.trainSeconds.toFixed(1)}</td><td>${r.labeledSamples ?? '–'}</td></tr>`,
+    )
+    .join('\n');
+  return `<table id="versions"><thead><tr><th>Round</th><th>Version</th><th>State</th><th>F1 (Ianvs)</th><th>mAP@0.5</th>
+<th>Baseline F1</th><th>Train s</th><th>Labeled samples</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function samplesPlot(summary: RunSummary): string {
+  const max = Math.max(1, ...summary.rounds.map((r) => r.labeledSamples ?? 0));
+  const bars = summary.rounds
+    .map((r, i) => {
+      const h = ((r.labeledSamples ?? 0) / max) * 120;
+      return `<rect x="${40 + i * 50}" y="${150 - h}" width="32" height="${h}" fill="#4e79a7"><title>round ${r.round}: ${r.labeledSamples ?? 0}</title></rect><text x="${56 + i * 50}" y="166" font-size="11" text-anchor="middle">r${r.round}</text><text x="${56 + i * 50}" y="${145 - h}" font-size="11" text-anchor="middle">${r.labeledSamples ?? 0}</text>`;
+    })
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${80 + summary.rounds.length * 50}" height="175">${bars}</svg>`;
+}
+
+function timeline(summary: RunSummary): string {
+  const rows = summary.timeline
+    .map((t) => `<tr><td>${esc(t.at.replace('T', ' ').slice(0, 19))}</td><td>${esc(t.phase)}</td><td>${t.round}</td></tr>`)
+    .join('');
+  return `<table id="timeline"><thead><tr><th>Time</th><th>Phase</th><th>Round</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function gallery(items: GalleryItem[], summary: RunSummary): string {
+  const first = summary.rounds[0]?.version ?? 'first';
+  const last = summary.finalModel?.version ?? 'final';
+  return items
+    .map(
+      (g) => `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${esc(first)}" src="${g.before}"><span>${esc(first)}</span></div><div><img alt="${esc(g.name)} ${esc(last)}" src="${g.after}"><span>${esc(last)}</span></div></div></figure>`,
+    )
+    .join('\n');
+}
+
+/** Renders `report.html`: self-contained (inline SVG and data-URI images, no scripts or fetches). */
+export function renderHtmlReport(summary: RunSummary, items: GalleryItem[]): string {
+  const points = (metric: string) =>
+    summary.rounds.filter((r) => r.metrics[metric] !== undefined).map((r) => ({ x: r.round, y: r.metrics[metric] }));
+  const plot = svgLinePlot(
+    [
+      { name: 'F1 (Ianvs)', color: '#e15759', points: points('f1_score') },
+      { name: 'mAP@0.5', color: '#4e79a7', points: points('mAP50') },
+    ],
+    { xLabel: 'round', yLabel: 'score' },
+  );
+  const agents = summary.agents
+    .map((a) => `<tr><td>${esc(a.node)}</td><td>${esc(a.modelVersion ?? '–')}</td><td>${a.inferences}</td><td>${fmt(a.latencyMsP50, 0)}</td></tr>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>edge-stl report: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
+th{background:#f3f3f3}tr.rejected td{color:#999}tr.rolledback td{color:#b00}
+.cards{display:flex;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem}
+.card b{display:block;font-size:1.4rem}figure{display:inline-block;margin:.5rem}.pair{display:flex;gap:.5rem}
+.pair img{width:260px;border:1px solid #ccc}.pair span{display:block;text-align:center;font-size:.8rem}
+</style></head><body>
+<h1>edge-stl run: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</h1>
+<p>Profile <b>${esc(summary.profile)}</b>, ${esc(summary.startedAt)} → ${esc(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${esc(summary.finalPhase)}</b>.</p>
+<div class="cards">
+<div class="card">Final model<b id="final-version">${esc(summary.finalModel?.version ?? '–')}</b></div>
+<div class="card">Final F1 (Ianvs)<b id="final-f1">${fmt(summary.finalModel?.metrics.f1_score)}</b></div>
+<div class="card">Final mAP@0.5<b>${fmt(summary.finalModel?.metrics.mAP50)}</b></div>
+<div class="card">Samples kept / uploaded / labeled<b>${summary.samples.kept} / ${summary.samples.uploaded} / ${summary.samples.labeled}</b></div>
+</div>
+<h2>Accuracy per round</h2>${plot}
+<h2>Model versions</h2>${versionsTable(summary)}
+<h2>Labeled edge samples per round</h2>${samplesPlot(summary)}
+<h2>Edge agents</h2><table id="agents"><thead><tr><th>Node</th><th>Model</th><th>Inferences</th><th>p50 latency ms</th></tr></thead><tbody>${agents}</tbody></table>
+<h2>Before and after</h2>${gallery(items, summary)}
+<h2>Timeline</h2>${timeline(summary)}
+</body></html>
+`;
+}

@@ -1,0 +1,64 @@
+export interface ViewState {
+  job: string;
+  phase: string;
+  round: number;
+  maxRounds: number;
+  currentModel: { version: string; f1: number | null } | null;
+  training: { iteration: number; maxIteration: number; loss: number; etaSeconds: number; imagesPerSecond: number } | null;
+  samples: { kept: number; uploaded: number; labeled: number };
+  agents: Array<{ node: string; modelVersion: string | null; state: string; latencyMsP50: number | null; inferences: number }>;
+  elapsedSeconds: number;
+}
+
+function bar(fraction: number, width = 28): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+
+/** The live view as lines of text (pure, so it is testable and the same on TTY and in logs). */
+export function renderView(v: ViewState): string[] {
+  const model = v.currentModel ? `${v.currentModel.version} (F1 ${v.currentModel.f1?.toFixed(4) ?? '–'})` : 'none yet';
+  const lines = [
+    `edge-stl up  ${v.job}  phase ${v.phase}  round ${v.round}/${v.maxRounds}  model ${model}  ${mmss(v.elapsedSeconds)}`,
+  ];
+  if (v.training) {
+    const t = v.training;
+    lines.push(
+      `  training ${bar(t.iteration / Math.max(1, t.maxIteration))} ${t.iteration}/${t.maxIteration} loss ${t.loss.toFixed(3)} ${t.imagesPerSecond.toFixed(1)} img/s ETA ${mmss(t.etaSeconds)}`,
+    );
+  } else {
+    lines.push('  training idle');
+  }
+  lines.push(`  samples kept ${v.samples.kept}  uploaded ${v.samples.uploaded}  labeled ${v.samples.labeled}`);
+  for (const a of v.agents) {
+    lines.push(
+      `  agent ${a.node.padEnd(8)} model ${(a.modelVersion ?? '–').padEnd(4)} ${a.state.padEnd(12)} p50 ${a.latencyMsP50 === null ? '–' : `${Math.round(a.latencyMsP50)} ms`}  inferences ${a.inferences}`,
+    );
+  }
+  return lines;
+}
+
+/** Redraws the view in place on a TTY; elsewhere prints a line when phase or round changes. */
+export class TerminalView {
+  private drawn = 0;
+  private lastKey = '';
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
+
+  update(state: ViewState): void {
+    const lines = renderView(state);
+    if (this.out.isTTY) {
+      if (this.drawn) this.out.write(`\x1b[${this.drawn}A`);
+      this.out.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+      this.drawn = lines.length;
+      return;
+    }
+    const key = `${state.phase}/${state.round}/${state.currentModel?.version ?? ''}`;
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.out.write(lines[0] + '\n');
+    }
+  }
+}
