@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /** Field paths that may carry credentials; pino replaces them before anything is written. */
 export const REDACT_PATHS = [
@@ -15,8 +15,11 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-/** One way to make a logger: pino, JSON lines to stderr, level from `LOG_LEVEL`, secrets redacted. */
-export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+/**
+ * One way to make a logger: pino, JSON lines to stderr (or `destination`, e.g. a log file when the
+ * terminal shows a live view), level from `LOG_LEVEL`, secrets redacted.
+ */
+export function createLogger(name: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   return pino(
     {
       name,
@@ -24,7 +27,7 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       ...options,
     },
-    pino.destination(2),
+    destination ?? pino.destination(2),
   );
 }
 

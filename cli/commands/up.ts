@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { findPcbAoiDataset } from '../../lib/dataset/index.js';
+import { UsageError } from '../../lib/errors/index.js';
+import { createLogger } from '../../lib/log.js';
+import { resolveProfile } from '../../local/profiles.js';
+import { TerminalView } from '../../local/terminal-view.js';
+import { runUp } from '../../local/up.js';
+
+const USAGE = `Usage: edge-stl up [JOB.yaml] [options]
+
+Runs the whole single-task-learning loop on this machine: operator (local job store), trainer,
+labeling service and edge agents with simulated cameras, on an embedded Redis and S3 unless
+REDIS_URL / S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY) name existing ones. Rerunning resumes.
+
+  JOB.yaml              SingleTaskLearningJob (default examples/pcb-aoi/job.yaml)
+  --profile NAME        quick (a few minutes) | default (accuracy target) | tiny (tests)   [quick]
+  --state-dir DIR       state kept between runs                                            [.state/up]
+  --out DIR             report.html and summary.json                                       [out]
+  --dataset DIR         local Ianvs dataset seeded into the bucket    [../shared/datasets/pcb-aoi]
+  --images DIR          images the cameras stream                [<dataset>/test_data/JPEGImages]
+  --label auto|manual   auto: oracle/teacher labels; manual: label in the web page        [auto]
+  --agents N            simulated edge nodes                                                [2]
+  --backend NAME        auto | tensorflow | wasm | cpu                                     [auto]
+Logs go to <state-dir>/up.log.`;
+
+function repoRoot(): string {
+  // cli/commands (sources) or dist/cli/commands (built): the repo root holds examples/.
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [resolve(here, '..', '..'), resolve(here, '..', '..', '..')].find((d) => existsSync(join(d, 'examples'))) ?? process.cwd();
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      profile: { type: 'string', default: 'quick' },
+      'state-dir': { type: 'string', default: join('.state', 'up') },
+      out: { type: 'string', default: 'out' },
+      dataset: { type: 'string' },
+      images: { type: 'string' },
+      label: { type: 'string', default: 'auto' },
+      agents: { type: 'string', default: '2' },
+      backend: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`expects at most one JOB.yaml\n\n${USAGE}`);
+  const label = values.label;
+  if (label !== 'auto' && label !== 'manual') throw new UsageError('--label is auto or manual');
+  const agents = Number(values.agents);
+  if (!Number.isInteger(agents) || agents < 1 || agents > 16) throw new UsageError('--agents is an integer in [1, 16]');
+  const datasetDir = values.dataset ?? findPcbAoiDataset();
+  if (!datasetDir) throw new UsageError('no dataset found: pass --dataset DIR (an Ianvs layout with train_data/ and test_data/)');
+  if (values.backend) process.env.EDGE_STL_BACKEND = values.backend;
+
+  const profile = resolveProfile(values.profile!);
+  const stateDir = resolve(values['state-dir']!);
+  await mkdir(stateDir, { recursive: true });
+  const logFile = join(stateDir, 'up.log');
+  const log = createLogger('edge-stl-up', {}, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    console.log('\nStopping (Ctrl-C again to force); rerun the same command to resume.');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  console.log(`edge-stl up: profile ${profile.name}, state ${stateDir}, logs ${logFile}`);
+  try {
+    const result = await runUp({
+      jobFile: positionals[0] ?? join(repoRoot(), 'examples', 'pcb-aoi', 'job.yaml'),
+      stateDir,
+      outDir: resolve(values.out!),
+      profile,
+      datasetDir: resolve(datasetDir),
+      imagesDir: values.images ? resolve(values.images) : undefined,
+      labelMode: label,
+      agents,
+      log,
+      signal: controller.signal,
+      view: new TerminalView(),
+      onStarted: ({ labelingUrl }) => {
+        if (label === 'manual') console.log(`Label samples at ${labelingUrl}`);
+      },
+    });
+    if (controller.signal.aborted) return 130;
+    console.log(`Job ended in phase ${result.phase}.`);
+    if (result.reportPath) console.log(`Report: ${result.reportPath}\nSummary: ${result.summaryPath}`);
+    return result.phase === 'Completed' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    log.flush();
+  }
+}

@@ -1,0 +1,45 @@
+import { UsageError } from '../lib/errors/index.js';
+import type { SingleTaskLearningJob } from '../lib/api/v1alpha1/index.js';
+
+/** How a local run is paced: the FPN preset and the loop's knobs. */
+export interface Profile {
+  name: string;
+  /** FPN `preset` hyperparameter. */
+  preset: 'tiny' | 'quick' | 'default';
+  maxRounds: number;
+  minNewSamples: number;
+  /** Images per second each simulated camera sends. */
+  cameraRate: number;
+  soakSeconds: number;
+  /** Test images drawn before/after in the report. */
+  galleryImages: number;
+}
+
+/**
+ * `quick` is what the README suggests first (a few minutes on 2 cores); `default` aims at the FPN
+ * accuracy target; `tiny` is for tests on generated images.
+ */
+export const PROFILES: Record<string, Profile> = {
+  tiny: { name: 'tiny', preset: 'tiny', maxRounds: 2, minNewSamples: 4, cameraRate: 4, soakSeconds: 2, galleryImages: 2 },
+  quick: { name: 'quick', preset: 'quick', maxRounds: 2, minNewSamples: 10, cameraRate: 2, soakSeconds: 5, galleryImages: 4 },
+  default: { name: 'default', preset: 'default', maxRounds: 3, minNewSamples: 20, cameraRate: 2, soakSeconds: 10, galleryImages: 6 },
+};
+
+export function resolveProfile(name: string): Profile {
+  const profile = PROFILES[name];
+  if (!profile) throw new UsageError(`unknown profile "${name}"; valid: ${Object.keys(PROFILES).join(', ')}`);
+  return profile;
+}
+
+/**
+ * The job as the profile runs it: the profile sets the pace (preset, rounds, trigger, soak);
+ * hyperparameters the user wrote in the YAML win over the preset's.
+ */
+export function applyProfile(job: SingleTaskLearningJob, profile: Profile): SingleTaskLearningJob {
+  const spec = structuredClone(job.spec);
+  spec.algorithm = { ...spec.algorithm, hyperparameters: { preset: profile.preset, ...(spec.algorithm?.hyperparameters ?? {}) } };
+  spec.runPolicy = { ...spec.runPolicy, maxRounds: profile.maxRounds };
+  spec.trigger = { ...spec.trigger, minNewSamples: profile.minNewSamples };
+  if (spec.rollout) spec.rollout = { ...spec.rollout, soakSeconds: profile.soakSeconds };
+  return { ...job, spec };
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../lib/log.js';
+import { PROFILES } from '../../local/profiles.js';
+import type { RunSummary } from '../../local/report/run-summary.js';
+import { runUp, type UpOptions } from '../../local/up.js';
+import { uniqueBucket } from '../support/env.js';
+import { writeTinyDataset } from '../support/tiny-ianvs-dataset.js';
+
+/** The loop end to end on tiny generated data: two rounds, two agents, report and resume. */
+describe('edge-stl up (tiny profile)', () => {
+  let base: string;
+  let datasetDir: string;
+  const jobFiles: Record<string, string> = {};
+  const runId = Date.now();
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'up-'));
+    datasetDir = await writeTinyDataset(join(base, 'dataset'), { train: 16, test: 8 });
+    for (const name of ['full', 'resume']) {
+      const bucket = uniqueBucket(`up-${name}`);
+      jobFiles[name] = join(base, `${name}.yaml`);
+      await writeFile(
+        jobFiles[name],
+        `apiVersion: edgestl.io/v1alpha1
+kind: SingleTaskLearningJob
+metadata: { name: tiny, namespace: default }
+spec:
+  algorithm: { name: FPN }
+  dataset:
+    trainIndex: s3://${bucket}/datasets/tiny/train_data/index.txt
+    testIndex: s3://${bucket}/datasets/tiny/test_data/index.txt
+    classes: [defect]
+    trainFraction: 0.5
+  storage: { bucket: ${bucket}, credentialsSecret: s3 }
+  edge:
+    nodeSelector: { edgestl.io/line: tiny }
+    sampling: { strategy: all, maxPerMinute: 0 }
+  labeling: { mode: auto }
+  trigger: { minNewSamples: 4, checkPeriodSeconds: 1 }
+  evaluation: { metric: f1_score, operator: '>=', minImprovement: -1 }
+  rollout: { strategy: canary, canaryNodes: 1, soakSeconds: 2, autoRollback: true }
+  runPolicy: { maxRounds: 2 }
+`,
+      );
+    }
+  });
+
+  const options = (name: string, signal: AbortSignal): UpOptions => ({
+    jobFile: jobFiles[name],
+    stateDir: join(base, name, 'state'),
+    outDir: join(base, name, 'out'),
+    profile: PROFILES.tiny,
+    datasetDir,
+    labelMode: 'auto',
+    agents: 2,
+    log: createLogger('up-test', { level: process.env.LOG_LEVEL ?? 'warn' }),
+    signal,
+    queuePrefix: `up-test-${name}-${runId}`,
+  });
+
+  it('runs two rounds, ends both agents on the last version and writes the report', async () => {
+    const result = await runUp(options('full', new AbortController().signal));
+    expect(result.phase).toBe('Completed');
+    const summary = JSON.parse(await readFile(result.summaryPath!, 'utf8')) as RunSummary;
+    expect(summary.rounds.map((r) => r.round)).toEqual([0, 1]);
+    expect(summary.finalModel).not.toBeNull();
+    expect(summary.agents).toHaveLength(2);
+    for (const agent of summary.agents) expect(agent.modelVersion).toBe(summary.finalModel!.version);
+    expect(summary.samples.labeled).toBeGreaterThanOrEqual(4);
+    const html = await readFile(result.reportPath!, 'utf8');
+    expect(html.match(/class="point" data-series="F1 \(Ianvs\)"/g)).toHaveLength(2);
+    expect(html).toContain('data:image/png;base64,');
+  }, 600_000);
+
+  it('resumes from the state dir after being stopped mid-run', async () => {
+    const first = new AbortController();
+    const stopped = runUp({
+      ...options('resume', first.signal),
+      onStarted: () => setTimeout(() => first.abort(), 4000),
+    });
+    await stopped;
+    expect(existsSync(join(base, 'resume', 'state', 'jobs', 'tiny.yaml'))).toBe(true);
+    const again = await runUp(options('resume', new AbortController().signal));
+    expect(again.phase).toBe('Completed');
+    const summary = JSON.parse(await readFile(again.summaryPath!, 'utf8')) as RunSummary;
+    expect(summary.rounds.map((r) => r.round)).toEqual([0, 1]);
+    expect(summary.timeline.length).toBeGreaterThan(2);
+  }, 600_000);
+});
