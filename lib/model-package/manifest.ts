@@ -29,6 +29,8 @@ export interface ModelManifest {
     namespace?: string;
     job?: string;
     round?: number;
+    /** The deployed model's metrics on the same test set when this one was trained (null: none deployed). */
+    baselineMetrics?: Record<string, number> | null;
   };
   /** Files of the checkpoint, relative to the zip root (manifest excluded). */
   files: string[];

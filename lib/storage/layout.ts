@@ -4,7 +4,13 @@
  */
 
 /** A kept edge sample: `samples/<ns>/<job>/<node>/<id>.<ext>` (`.jpeg` image, `.json` prediction). */
-export function sampleKey(namespace: string, job: string, node: string, id: string, ext: 'jpeg' | 'json'): string {
+export function sampleKey(
+  namespace: string,
+  job: string,
+  node: string,
+  id: string,
+  ext: 'jpeg' | 'json',
+): string {
   return `samples/${namespace}/${job}/${node}/${id}.${ext}`;
 }
 
@@ -35,7 +41,12 @@ export function modelKey(namespace: string, job: string, round: number): string 
 
 /** Prefix of every artifact a job owns (used by `cleanupPolicy: Delete`). */
 export function jobArtifactPrefixes(namespace: string, job: string): string[] {
-  return [samplesPrefix(namespace, job), labeledPrefix(namespace, job), `scratch/${namespace}/${job}/`, `models/${namespace}/${job}/`];
+  return [
+    samplesPrefix(namespace, job),
+    labeledPrefix(namespace, job),
+    `scratch/${namespace}/${job}/`,
+    `models/${namespace}/${job}/`,
+  ];
 }
 
 /** Object metadata key holding a published model's sha256 (minio adds the `x-amz-meta-` prefix). */

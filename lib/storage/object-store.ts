@@ -21,6 +21,8 @@ export interface ObjectInfo {
 export interface PutOptions {
   contentType?: string;
   metadata?: Record<string, string>;
+  /** Byte length of a stream body when known; lets the store stream it without spooling to disk first. */
+  size?: number;
 }
 
 /**
@@ -30,7 +32,12 @@ export interface PutOptions {
 export interface ObjectStore {
   ensureBucket(bucket: string): Promise<void>;
   bucketExists(bucket: string): Promise<boolean>;
-  putObject(bucket: string, key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<{ etag: string }>;
+  putObject(
+    bucket: string,
+    key: string,
+    body: Buffer | string | Readable,
+    options?: PutOptions,
+  ): Promise<{ etag: string }>;
   putFile(bucket: string, key: string, filePath: string, options?: PutOptions): Promise<{ etag: string }>;
   getObject(bucket: string, key: string): Promise<Readable>;
   getBuffer(bucket: string, key: string): Promise<Buffer>;

@@ -1,0 +1,102 @@
+import { mkdir } from 'node:fs/promises';
+import S3rver from 's3rver';
+
+/** s3rver accepts exactly this one key pair (its built-in dummy account). */
+const S3RVER_KEY = 'S3RVER';
+
+export interface EmbeddedS3Options {
+  /** Where buckets and objects live; reusing it after a restart keeps the data. */
+  dir: string;
+  /** 0 or absent: a free port. Pass the previous port to restart on the same endpoint. */
+  port?: number;
+  host?: string;
+}
+
+export interface EmbeddedS3 {
+  /** `http://<host>:<port>` */
+  endpoint: string;
+  port: number;
+  accessKey: string;
+  secretKey: string;
+  /** Closes the listener and drops open connections; the data in `dir` stays. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs an S3-compatible endpoint in this process (s3rver over a directory), for tests and for
+ * `edge-stl up`. A shim in front of s3rver answers `GET /<bucket>?uploads` (ListMultipartUploads)
+ * with an empty list: s3rver does not implement it and the minio client calls it before every
+ * multipart upload to find one to resume.
+ */
+export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
+  const host = options.host ?? '127.0.0.1';
+  await mkdir(options.dir, { recursive: true });
+  const server = new S3rver({
+    address: host,
+    port: options.port ?? 0,
+    directory: options.dir,
+    silent: true,
+    // Path-style only: an IP host cannot carry a bucket subdomain anyway.
+    vhostBuckets: false,
+  });
+  server.middleware.unshift(listMultipartUploadsShim);
+  tolerateConcurrentDeletes(server);
+  const address = await server.run();
+  let stopped = false;
+  return {
+    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    port: address.port,
+    accessKey: S3RVER_KEY,
+    secretKey: S3RVER_KEY,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const closed = server.close();
+      // Keep-alive sockets would otherwise hold the port (and the outage test) open.
+      server.httpServer?.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+/**
+ * s3rver deletes the keys of one DeleteObjects request in parallel and then prunes empty parent
+ * directories; two deletes in one directory race on that pruning (ENOENT / ENOTEMPTY) and the
+ * whole request fails with a 500. The objects themselves are gone by then, so those two codes
+ * are safe to ignore.
+ */
+function tolerateConcurrentDeletes(server: S3rver): void {
+  const deleteObject = server.store.deleteObject.bind(server.store);
+  server.store.deleteObject = async (bucket, key) => {
+    try {
+      await deleteObject(bucket, key);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw err;
+    }
+  };
+}
+
+type ShimContext = Parameters<S3rver['middleware'][number]>[0];
+
+async function listMultipartUploadsShim(ctx: ShimContext, next: () => Promise<void>): Promise<void> {
+  const bucketOnly = /^\/([^/]+)\/?$/.exec(ctx.path);
+  if (ctx.method !== 'GET' || !bucketOnly || !('uploads' in ctx.query)) {
+    await next();
+    return;
+  }
+  const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+  ctx.status = 200;
+  ctx.type = 'application/xml';
+  ctx.body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${escapeXml(decodeURIComponent(bucketOnly[1]))}</Bucket>` +
+    `<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${escapeXml(prefix)}</Prefix>` +
+    '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>' +
+    '</ListMultipartUploadsResult>';
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
