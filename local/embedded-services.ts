@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { ensureRedis, type RedisHandle } from '../lib/infra/index.js';
 import type { Logger } from '../lib/log.js';
-import { createObjectStore, s3ConfigFromEnv, startEmbeddedS3, type EmbeddedS3, type ObjectStore, type S3Config } from '../lib/storage/index.js';
+import {
+  createObjectStore,
+  s3ConfigFromEnv,
+  startEmbeddedS3,
+  type EmbeddedS3,
+  type ObjectStore,
+  type S3Config,
+} from '../lib/storage/index.js';
 
 /** The infrastructure a local run talks to: a Redis and an S3 endpoint, reused or embedded. */
 export interface EmbeddedServices {

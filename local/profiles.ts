@@ -20,9 +20,33 @@ export interface Profile {
  * accuracy target; `tiny` is for tests on generated images.
  */
 export const PROFILES: Record<string, Profile> = {
-  tiny: { name: 'tiny', preset: 'tiny', maxRounds: 2, minNewSamples: 4, cameraRate: 4, soakSeconds: 2, galleryImages: 2 },
-  quick: { name: 'quick', preset: 'quick', maxRounds: 2, minNewSamples: 10, cameraRate: 2, soakSeconds: 5, galleryImages: 4 },
-  default: { name: 'default', preset: 'default', maxRounds: 3, minNewSamples: 20, cameraRate: 2, soakSeconds: 10, galleryImages: 6 },
+  tiny: {
+    name: 'tiny',
+    preset: 'tiny',
+    maxRounds: 2,
+    minNewSamples: 4,
+    cameraRate: 4,
+    soakSeconds: 2,
+    galleryImages: 2,
+  },
+  quick: {
+    name: 'quick',
+    preset: 'quick',
+    maxRounds: 2,
+    minNewSamples: 10,
+    cameraRate: 2,
+    soakSeconds: 5,
+    galleryImages: 4,
+  },
+  default: {
+    name: 'default',
+    preset: 'default',
+    maxRounds: 3,
+    minNewSamples: 20,
+    cameraRate: 2,
+    soakSeconds: 10,
+    galleryImages: 6,
+  },
 };
 
 export function resolveProfile(name: string): Profile {
@@ -32,14 +56,17 @@ export function resolveProfile(name: string): Profile {
 }
 
 /**
- * The job as the profile runs it: the profile sets the pace (preset, rounds, trigger, soak);
- * hyperparameters the user wrote in the YAML win over the preset's.
+ * The job as the profile runs it: the profile fills in the pace (preset, rounds, trigger, soak)
+ * wherever the user's YAML leaves it open; what the YAML says wins.
  */
 export function applyProfile(job: SingleTaskLearningJob, profile: Profile): SingleTaskLearningJob {
   const spec = structuredClone(job.spec);
-  spec.algorithm = { ...spec.algorithm, hyperparameters: { preset: profile.preset, ...(spec.algorithm?.hyperparameters ?? {}) } };
-  spec.runPolicy = { ...spec.runPolicy, maxRounds: profile.maxRounds };
-  spec.trigger = { ...spec.trigger, minNewSamples: profile.minNewSamples };
-  if (spec.rollout) spec.rollout = { ...spec.rollout, soakSeconds: profile.soakSeconds };
+  spec.algorithm = {
+    ...spec.algorithm,
+    hyperparameters: { preset: profile.preset, ...(spec.algorithm?.hyperparameters ?? {}) },
+  };
+  spec.runPolicy = { maxRounds: profile.maxRounds, ...spec.runPolicy };
+  spec.trigger = { minNewSamples: profile.minNewSamples, ...spec.trigger };
+  spec.rollout = { soakSeconds: profile.soakSeconds, ...spec.rollout };
   return { ...job, spec };
 }

@@ -68,11 +68,15 @@ async function fetchModel(store: ObjectStore, uri: string, file: string): Promis
 }
 
 /** Writes `out/summary.json` and the self-contained `out/report.html`. */
-export async function writeRunReport(input: RunReportInput): Promise<{ reportPath: string; summaryPath: string }> {
+export async function writeRunReport(
+  input: RunReportInput,
+): Promise<{ reportPath: string; summaryPath: string }> {
   await mkdir(input.outDir, { recursive: true });
   await mkdir(input.workDir, { recursive: true });
   const summary = summarize(input);
-  const models = (input.job.status?.models ?? []).filter((m) => m.uri).sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
+  const models = (input.job.status?.models ?? [])
+    .filter((m) => m.uri)
+    .sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
   const first = models[0];
   const final = models.find((m) => m.version === summary.finalModel?.version) ?? models[models.length - 1];
   let gallery: Awaited<ReturnType<typeof buildGallery>> = [];

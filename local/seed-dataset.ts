@@ -23,7 +23,10 @@ export async function seedDataset(
     const prefix = posix.dirname(key);
     const localIndex = join(datasetDir, posix.basename(prefix), 'index.txt');
     if (!existsSync(localIndex)) {
-      throw new EdgeStlError('DATASET_MISSING', `${uri} is not in the bucket and ${localIndex} does not exist to seed it from`);
+      throw new EdgeStlError(
+        'DATASET_MISSING',
+        `${uri} is not in the bucket and ${localIndex} does not exist to seed it from`,
+      );
     }
     const { files } = await uploadDataset(localIndex, store, bucket, prefix);
     log.info({ uri, files }, 'Seeded dataset into object store');

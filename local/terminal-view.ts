@@ -4,9 +4,21 @@ export interface ViewState {
   round: number;
   maxRounds: number;
   currentModel: { version: string; f1: number | null } | null;
-  training: { iteration: number; maxIteration: number; loss: number; etaSeconds: number; imagesPerSecond: number } | null;
+  training: {
+    iteration: number;
+    maxIteration: number;
+    loss: number;
+    etaSeconds: number;
+    imagesPerSecond: number;
+  } | null;
   samples: { kept: number; uploaded: number; labeled: number };
-  agents: Array<{ node: string; modelVersion: string | null; state: string; latencyMsP50: number | null; inferences: number }>;
+  agents: Array<{
+    node: string;
+    modelVersion: string | null;
+    state: string;
+    latencyMsP50: number | null;
+    inferences: number;
+  }>;
   elapsedSeconds: number;
 }
 
@@ -19,7 +31,9 @@ const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).
 
 /** The live view as lines of text (pure, so it is testable and the same on TTY and in logs). */
 export function renderView(v: ViewState): string[] {
-  const model = v.currentModel ? `${v.currentModel.version} (F1 ${v.currentModel.f1?.toFixed(4) ?? '–'})` : 'none yet';
+  const model = v.currentModel
+    ? `${v.currentModel.version} (F1 ${v.currentModel.f1?.toFixed(4) ?? '–'})`
+    : 'none yet';
   const lines = [
     `edge-stl up  ${v.job}  phase ${v.phase}  round ${v.round}/${v.maxRounds}  model ${model}  ${mmss(v.elapsedSeconds)}`,
   ];
@@ -31,7 +45,9 @@ export function renderView(v: ViewState): string[] {
   } else {
     lines.push('  training idle');
   }
-  lines.push(`  samples kept ${v.samples.kept}  uploaded ${v.samples.uploaded}  labeled ${v.samples.labeled}`);
+  lines.push(
+    `  samples kept ${v.samples.kept}  uploaded ${v.samples.uploaded}  labeled ${v.samples.labeled}`,
+  );
   for (const a of v.agents) {
     lines.push(
       `  agent ${a.node.padEnd(8)} model ${(a.modelVersion ?? '–').padEnd(4)} ${a.state.padEnd(12)} p50 ${a.latencyMsP50 === null ? '–' : `${Math.round(a.latencyMsP50)} ms`}  inferences ${a.inferences}`,

@@ -93,7 +93,8 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
   const services = await startEmbeddedServices(options.stateDir, log);
   const closers: Array<() => Promise<void>> = [() => services.stop()];
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch((err: unknown) => log.warn({ err: String(err) }, 'Close failed'));
+    for (const close of closers.reverse())
+      await close().catch((err: unknown) => log.warn({ err: String(err) }, 'Close failed'));
   };
   try {
     const userJob = await readJob(options.jobFile);
@@ -105,7 +106,12 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     const classes = job.spec.dataset.classes;
 
     await services.store.ensureBucket(bucket);
-    await seedDataset(services.store, options.datasetDir, [job.spec.dataset.trainIndex, job.spec.dataset.testIndex], log);
+    await seedDataset(
+      services.store,
+      options.datasetDir,
+      [job.spec.dataset.trainIndex, job.spec.dataset.testIndex],
+      log,
+    );
 
     const agentToken = await persistentSecret(options.stateDir, 'agent');
     const labelingToken = await persistentSecret(options.stateDir, 'labeling');
@@ -115,7 +121,10 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       dir: join(options.stateDir, 'jobs'),
       log,
       secrets: {
-        [`${ref.namespace}/${job.spec.storage.credentialsSecret}`]: { accessKey: services.s3.accessKey, secretKey: services.s3.secretKey },
+        [`${ref.namespace}/${job.spec.storage.credentialsSecret}`]: {
+          accessKey: services.s3.accessKey,
+          secretKey: services.s3.secretKey,
+        },
       },
       nodes: Object.fromEntries(nodes.map((n) => [n, nodeLabels])),
     });
@@ -154,7 +163,10 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       redisUrl: services.redisUrl,
       port: 0,
       host: '127.0.0.1',
-      auto: { intervalMs: 2000, groundTruthIndexes: [job.spec.dataset.trainIndex, job.spec.dataset.testIndex] },
+      auto: {
+        intervalMs: 2000,
+        groundTruthIndexes: [job.spec.dataset.trainIndex, job.spec.dataset.testIndex],
+      },
       workDir: join(options.stateDir, 'labeling'),
       logger: log,
     });
@@ -180,16 +192,29 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       agents.push(agent);
       closers.push(() => agent.close());
     }
-    options.onStarted?.({ labelingUrl: `${labeling.url}/?token=${labelingToken}`, agentUrls: agents.map((a) => a.url) });
+    options.onStarted?.({
+      labelingUrl: `${labeling.url}/?token=${labelingToken}`,
+      agentUrls: agents.map((a) => a.url),
+    });
     log.info({ services: services.describe, labeling: labeling.url }, 'Local mode started');
 
     const cameraAbort = new AbortController();
     const onAbort = () => cameraAbort.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const images = await cameraImages(options.imagesDir ?? join(options.datasetDir, 'test_data', 'JPEGImages'));
+    const images = await cameraImages(
+      options.imagesDir ?? join(options.datasetDir, 'test_data', 'JPEGImages'),
+    );
     const stats: CameraStats[] = agents.map(() => ({ sent: 0, ok: 0, failed: 0, byStatus: {} }));
     const cameras = agents.map((agent, i) =>
-      runSimulatedCamera({ agentUrl: agent.url, images: rotate(images, i * 7), rate: profile.cameraRate, signal: cameraAbort.signal }, stats[i]),
+      runSimulatedCamera(
+        {
+          agentUrl: agent.url,
+          images: rotate(images, i * 7),
+          rate: profile.cameraRate,
+          signal: cameraAbort.signal,
+        },
+        stats[i],
+      ),
     );
     closers.push(async () => {
       cameraAbort.abort();
@@ -293,7 +318,10 @@ async function viewState(
       : null,
     training,
     samples: {
-      kept: reports.reduce((n, r) => n + (r.report ? r.report.samplesQueued + r.report.samplesUploaded : 0), 0),
+      kept: reports.reduce(
+        (n, r) => n + (r.report ? r.report.samplesQueued + r.report.samplesUploaded : 0),
+        0,
+      ),
       uploaded: status?.samples?.uploaded ?? 0,
       labeled: status?.samples?.labeled ?? 0,
     },

@@ -40,8 +40,15 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     vhostBuckets: false,
   });
   server.middleware.unshift(listMultipartUploadsShim);
+  server.middleware.unshift(serializeWrites());
   tolerateConcurrentDeletes(server);
   const address = await server.run();
+  if (server.httpServer) {
+    // Longer than clients' idle keep-alive, so a client never reuses a socket the server just
+    // closed (ECONNRESET on the next request).
+    server.httpServer.keepAliveTimeout = 65_000;
+    server.httpServer.headersTimeout = 66_000;
+  }
   let stopped = false;
   return {
     endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
@@ -78,6 +85,49 @@ function tolerateConcurrentDeletes(server: S3rver): void {
 }
 
 type ShimContext = Parameters<S3rver['middleware'][number]>[0];
+
+/**
+ * s3rver's filesystem store writes an object's data and metadata files in place, so a read or a
+ * listing that meets a write half-way answers 500. A readers-writer lock around each request
+ * (writes exclusive, reads shared) makes the embedded endpoint as consistent as S3 is.
+ */
+function serializeWrites(): (ctx: ShimContext, next: () => Promise<void>) => Promise<void> {
+  let readers = 0;
+  let writing = false;
+  const waiting: Array<() => void> = [];
+  const wake = () => {
+    while (waiting.length) waiting.shift()!();
+  };
+  const acquire = async (write: boolean): Promise<void> => {
+    while (writing || (write && readers > 0)) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (write) writing = true;
+    else readers += 1;
+  };
+  const release = (write: boolean): void => {
+    if (write) writing = false;
+    else readers -= 1;
+    wake();
+  };
+  return async (ctx, next) => {
+    const write = ctx.method !== 'GET' && ctx.method !== 'HEAD';
+    await acquire(write);
+    let released = false;
+    const done = (): void => {
+      if (released) return;
+      released = true;
+      release(write);
+    };
+    // A read's body streams from the file after the middleware returns: hold the lock until sent.
+    ctx.res.once('close', done);
+    try {
+      await next();
+    } catch (err) {
+      done();
+      throw err;
+    }
+    if (write) done();
+  };
+}
 
 async function listMultipartUploadsShim(ctx: ShimContext, next: () => Promise<void>): Promise<void> {
   const bucketOnly = /^\/([^/]+)\/?$/.exec(ctx.path);

@@ -22,6 +22,8 @@ declare module 's3rver' {
     status: number;
     type: string;
     body: unknown;
+    /** Node's response (Koa's `ctx.res`). */
+    res: import('node:http').ServerResponse;
   }
 
   type Middleware = (ctx: S3rverContext, next: () => Promise<void>) => Promise<void> | void;

@@ -69,7 +69,8 @@ function section(doc: Obj, key: string, file: string): Obj {
 
 function requireString(obj: Obj, key: string, where: string): string {
   const value = obj[key];
-  if (typeof value !== 'string' || value === '') throw new IanvsConfigError(`${where}: "${key}" must be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw new IanvsConfigError(`${where}: "${key}" must be a non-empty string`);
   return value;
 }
 
@@ -93,7 +94,9 @@ function parseRank(rank: Obj | undefined): RankConfig {
     sortBy: sortBy.map((entry) => {
       const [metric, order] = Object.entries(entry)[0] ?? [];
       if (!metric || (order !== 'ascend' && order !== 'descend')) {
-        throw new IanvsConfigError(`rank.sort_by entries look like { f1_score: descend }, got ${JSON.stringify(entry)}`);
+        throw new IanvsConfigError(
+          `rank.sort_by entries look like { f1_score: descend }, got ${JSON.stringify(entry)}`,
+        );
       }
       return { metric, order };
     }),
@@ -120,10 +123,13 @@ async function parseAlgorithm(name: string, file: string): Promise<AlgorithmConf
   const algorithm = section(await loadYaml(file, 'algorithm config'), 'algorithm', file);
   const paradigmType = requireString(algorithm, 'paradigm_type', file);
   if (paradigmType !== 'singletasklearning') {
-    throw new IanvsConfigError(`${file}: paradigm_type "${paradigmType}" is not supported; edge-stl runs "singletasklearning"`);
+    throw new IanvsConfigError(
+      `${file}: paradigm_type "${paradigmType}" is not supported; edge-stl runs "singletasklearning"`,
+    );
   }
   const modules = Array.isArray(algorithm.modules) ? (algorithm.modules as Obj[]) : [];
-  if (!modules.some((m) => m.type === 'basemodel')) throw new IanvsConfigError(`${file}: no module with type "basemodel"`);
+  if (!modules.some((m) => m.type === 'basemodel'))
+    throw new IanvsConfigError(`${file}: no module with type "basemodel"`);
   const initial = typeof algorithm.initial_model_url === 'string' ? algorithm.initial_model_url : null;
   return {
     name,
@@ -152,22 +158,28 @@ export async function loadBenchmarkingJob(file: string): Promise<BenchmarkingJob
   const dataset = section(testenv, 'dataset', testenvFile);
   const trainIndex = (dataset.train_url ?? dataset.train_index) as string | undefined;
   const testIndex = (dataset.test_url ?? dataset.test_index) as string | undefined;
-  if (!trainIndex || !testIndex) throw new IanvsConfigError(`${testenvFile}: dataset needs train_url and test_url`);
+  if (!trainIndex || !testIndex)
+    throw new IanvsConfigError(`${testenvFile}: dataset needs train_url and test_url`);
   const metrics = Array.isArray(testenv.metrics) ? (testenv.metrics as Obj[]).map((m) => String(m.name)) : [];
-  if (metrics.length === 0) throw new IanvsConfigError(`${testenvFile}: metrics must list at least one metric`);
+  if (metrics.length === 0)
+    throw new IanvsConfigError(`${testenvFile}: metrics must list at least one metric`);
 
   const testObject = section(job, 'test_object', file);
   const algorithms = Array.isArray(testObject.algorithms) ? (testObject.algorithms as Obj[]) : [];
   if (algorithms.length === 0) throw new IanvsConfigError(`${file}: test_object.algorithms is empty`);
   return {
     name: requireString(job, 'name', file),
-    workspace: resolveConfigPath(requireString(job, 'workspace', file), file),
+    // An output: relative to where the command runs, as in Ianvs.
+    workspace: resolve(process.cwd(), requireString(job, 'workspace', file)),
     trainIndex: resolveConfigPath(trainIndex, testenvFile),
     testIndex: resolveConfigPath(testIndex, testenvFile),
     metrics,
     algorithms: await Promise.all(
       algorithms.map((a, i) =>
-        parseAlgorithm(requireString(a, 'name', `${file}: algorithms[${i}]`), resolveConfigPath(requireString(a, 'url', `${file}: algorithms[${i}]`), file)),
+        parseAlgorithm(
+          requireString(a, 'name', `${file}: algorithms[${i}]`),
+          resolveConfigPath(requireString(a, 'url', `${file}: algorithms[${i}]`), file),
+        ),
       ),
     ),
     rank: parseRank(job.rank as Obj | undefined),

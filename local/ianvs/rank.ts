@@ -77,7 +77,10 @@ export function selectedRank(results: TestCaseResult[], rank: RankConfig): RankT
   const allMetrics = unique(results.flatMap((r) => Object.keys(r.metrics)));
   const metrics = rank.selectedMetrics === 'all' ? allMetrics : rank.selectedMetrics;
   const allHps = hyperparameterColumns(results);
-  const hps = rank.selectedHyperparameters === 'all' ? allHps : allHps.filter((c) => rank.selectedHyperparameters.includes(c.replace(/^[^-]*-/, '')));
+  const hps =
+    rank.selectedHyperparameters === 'all'
+      ? allHps
+      : allHps.filter((c) => rank.selectedHyperparameters.includes(c.replace(/^[^-]*-/, '')));
   return buildTable(sortResults(results, rank), metrics, hps);
 }
 
@@ -91,5 +94,7 @@ export function formatRankCsv(table: RankTable): string {
 export function formatRankTable(table: RankTable): string {
   const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => r[i].length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i])).join(' | ');
-  return [line(table.header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...table.rows.map(line)].join('\n');
+  return [line(table.header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...table.rows.map(line)].join(
+    '\n',
+  );
 }

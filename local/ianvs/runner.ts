@@ -28,7 +28,13 @@ async function registerPlugins(job: BenchmarkingJob): Promise<void> {
 
 async function runTestCase(job: BenchmarkingJob, testCase: TestCase, log: Logger): Promise<TestCaseResult> {
   const basemodel = testCase.modules.basemodel;
-  const outDir = join(job.workspace, job.name, testCase.algorithm.paradigmType, testCase.algorithm.name, testCase.id);
+  const outDir = join(
+    job.workspace,
+    job.name,
+    testCase.algorithm.paradigmType,
+    testCase.algorithm.name,
+    testCase.id,
+  );
   await mkdir(outDir, { recursive: true });
   const Model = ClassFactory.get<BaseModelConstructor>(ClassType.GENERAL, basemodel.name);
   const model = new Model(basemodel.hyperparameters);
@@ -38,7 +44,8 @@ async function runTestCase(job: BenchmarkingJob, testCase: TestCase, log: Logger
     log.info({ testCase: testCase.id, hyperparameters: basemodel.hyperparameters }, 'Training test case');
     await model.train(train, undefined, {
       workDir: join(outDir, 'work'),
-      onProgress: (p) => log.debug({ testCase: testCase.id, iteration: p.iteration, loss: p.loss }, 'Training progress'),
+      onProgress: (p) =>
+        log.debug({ testCase: testCase.id, iteration: p.iteration, loss: p.loss }, 'Training progress'),
     });
     await model.save(join(outDir, 'model.zip'));
     const metrics: Record<string, number> = {};

@@ -7,7 +7,10 @@ export interface TestCase {
   id: string;
   algorithm: AlgorithmConfig;
   /** module type → { name, pluginPath, hyperparameters } */
-  modules: Record<string, { name: string; pluginPath: string | null; hyperparameters: Record<string, unknown> }>;
+  modules: Record<
+    string,
+    { name: string; pluginPath: string | null; hyperparameters: Record<string, unknown> }
+  >;
 }
 
 function cartesian<T>(lists: T[][]): T[][] {
@@ -27,9 +30,15 @@ export function expandTestCases(algorithms: AlgorithmConfig[]): TestCase[] {
     const perModule = algorithm.modules.map((m) => expandModule(m).map((hps) => ({ module: m, hps })));
     return cartesian(perModule).map((choice) => {
       const modules = Object.fromEntries(
-        choice.map(({ module, hps }) => [module.type, { name: module.name, pluginPath: module.pluginPath, hyperparameters: hps }]),
+        choice.map(({ module, hps }) => [
+          module.type,
+          { name: module.name, pluginPath: module.pluginPath, hyperparameters: hps },
+        ]),
       );
-      const id = createHash('sha256').update(JSON.stringify([algorithm.name, modules])).digest('hex').slice(0, 12);
+      const id = createHash('sha256')
+        .update(JSON.stringify([algorithm.name, modules]))
+        .digest('hex')
+        .slice(0, 12);
       return { id, algorithm, modules };
     });
   });

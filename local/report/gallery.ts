@@ -1,7 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { ClassFactory, ClassType, type BaseModel, type BaseModelConstructor } from '../../lib/algorithm/index.js';
+import {
+  ClassFactory,
+  ClassType,
+  type BaseModel,
+  type BaseModelConstructor,
+} from '../../lib/algorithm/index.js';
 import { drawDetections } from '../../lib/image/index.js';
 import { readManifest } from '../../lib/model-package/index.js';
 import type { GalleryItem } from './run-summary.js';
@@ -32,12 +37,20 @@ async function drawAll(modelZip: string, images: string[], outDir: string): Prom
 
 async function dataUri(pngFile: string): Promise<string> {
   // Downscaled so that the self-contained report stays small.
-  const png = await sharp(await readFile(pngFile)).resize({ width: 300 }).png().toBuffer();
+  const png = await sharp(await readFile(pngFile))
+    .resize({ width: 300 })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
 /** Draws the boxes of the first and of the final model on the same test images. */
-export async function buildGallery(firstModelZip: string, finalModelZip: string, images: string[], workDir: string): Promise<GalleryItem[]> {
+export async function buildGallery(
+  firstModelZip: string,
+  finalModelZip: string,
+  images: string[],
+  workDir: string,
+): Promise<GalleryItem[]> {
   const beforeDir = join(workDir, 'before');
   const afterDir = join(workDir, 'after');
   await mkdir(beforeDir, { recursive: true });
@@ -45,6 +58,10 @@ export async function buildGallery(firstModelZip: string, finalModelZip: string,
   const before = await drawAll(firstModelZip, images, beforeDir);
   const after = await drawAll(finalModelZip, images, afterDir);
   return Promise.all(
-    images.map(async (image, i) => ({ name: basename(image), before: await dataUri(before[i]), after: await dataUri(after[i]) })),
+    images.map(async (image, i) => ({
+      name: basename(image),
+      before: await dataUri(before[i]),
+      after: await dataUri(after[i]),
+    })),
   );
 }

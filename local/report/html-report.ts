@@ -1,13 +1,17 @@
 import type { GalleryItem, RunSummary } from './run-summary.js';
 import { svgLinePlot } from './svg-line-plot.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const fmt = (v: number | undefined | null, digits = 4) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const fmt = (v: number | undefined | null, digits = 4) =>
+  v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits);
 
 function versionsTable(summary: RunSummary): string {
   const rows = summary.rounds
     .map(
-      (r) => `<tr class="round ${esc(r.state.toLowerCase())}"><td>${r.round}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>
+      (
+        r,
+      ) => `<tr class="round ${esc(r.state.toLowerCase())}"><td>${r.round}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>
 <td>${fmt(r.metrics.f1_score)}</td><td>${fmt(r.metrics.mAP50)}</td><td>${fmt(r.baselineMetrics?.f1_score)}</td>
 <td>${r.trainSeconds === null ? '–' : r.trainSeconds.toFixed(1)}</td><td>${r.labeledSamples ?? '–'}</td></tr>`,
     )
@@ -29,7 +33,10 @@ function samplesPlot(summary: RunSummary): string {
 
 function timeline(summary: RunSummary): string {
   const rows = summary.timeline
-    .map((t) => `<tr><td>${esc(t.at.replace('T', ' ').slice(0, 19))}</td><td>${esc(t.phase)}</td><td>${t.round}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td>${esc(t.at.replace('T', ' ').slice(0, 19))}</td><td>${esc(t.phase)}</td><td>${t.round}</td></tr>`,
+    )
     .join('');
   return `<table id="timeline"><thead><tr><th>Time</th><th>Phase</th><th>Round</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -39,7 +46,8 @@ function gallery(items: GalleryItem[], summary: RunSummary): string {
   const last = summary.finalModel?.version ?? 'final';
   return items
     .map(
-      (g) => `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${esc(first)}" src="${g.before}"><span>${esc(first)}</span></div><div><img alt="${esc(g.name)} ${esc(last)}" src="${g.after}"><span>${esc(last)}</span></div></div></figure>`,
+      (g) =>
+        `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${esc(first)}" src="${g.before}"><span>${esc(first)}</span></div><div><img alt="${esc(g.name)} ${esc(last)}" src="${g.after}"><span>${esc(last)}</span></div></div></figure>`,
     )
     .join('\n');
 }
@@ -47,7 +55,9 @@ function gallery(items: GalleryItem[], summary: RunSummary): string {
 /** Renders `report.html`: self-contained (inline SVG and data-URI images, no scripts or fetches). */
 export function renderHtmlReport(summary: RunSummary, items: GalleryItem[]): string {
   const points = (metric: string) =>
-    summary.rounds.filter((r) => r.metrics[metric] !== undefined).map((r) => ({ x: r.round, y: r.metrics[metric] }));
+    summary.rounds
+      .filter((r) => r.metrics[metric] !== undefined)
+      .map((r) => ({ x: r.round, y: r.metrics[metric] }));
   const plot = svgLinePlot(
     [
       { name: 'F1 (Ianvs)', color: '#e15759', points: points('f1_score') },
@@ -56,7 +66,10 @@ export function renderHtmlReport(summary: RunSummary, items: GalleryItem[]): str
     { xLabel: 'round', yLabel: 'score' },
   );
   const agents = summary.agents
-    .map((a) => `<tr><td>${esc(a.node)}</td><td>${esc(a.modelVersion ?? '–')}</td><td>${a.inferences}</td><td>${fmt(a.latencyMsP50, 0)}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr><td>${esc(a.node)}</td><td>${esc(a.modelVersion ?? '–')}</td><td>${a.inferences}</td><td>${fmt(a.latencyMsP50, 0)}</td></tr>`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edge-stl report: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</title>

@@ -46,21 +46,38 @@ describe('Ianvs test cases and rank', () => {
     }));
     const all = allRank(results, rank);
     expect(all.header).toEqual([
-      'rank', 'algorithm', 'f1_score', 'mAP50', 'paradigm', 'basemodel',
-      'basemodel-momentum', 'basemodel-learning_rate', 'time', 'url',
+      'rank',
+      'algorithm',
+      'f1_score',
+      'mAP50',
+      'paradigm',
+      'basemodel',
+      'basemodel-momentum',
+      'basemodel-learning_rate',
+      'time',
+      'url',
     ]);
     expect(all.rows.map((r) => r[2])).toEqual(['0.9', '0.7', '0.5']);
     expect(all.rows.map((r) => r[0])).toEqual(['1', '2', '3']);
     const selected = selectedRank(results, rank);
     expect(selected.header).not.toContain('mAP50');
     const csv = formatRankCsv(selected).split('\n');
-    expect(csv[0]).toBe('rank algorithm f1_score paradigm basemodel basemodel-momentum basemodel-learning_rate time url');
-    expect(csv[1]).toBe('1 fpn_singletask_learning 0.9 singletasklearning FPN 0.95 0.01 "2026-11-26 19:00:00" /ws/case1');
+    expect(csv[0]).toBe(
+      'rank algorithm f1_score paradigm basemodel basemodel-momentum basemodel-learning_rate time url',
+    );
+    expect(csv[1]).toBe(
+      '1 fpn_singletask_learning 0.9 singletasklearning FPN 0.95 0.01 "2026-11-26 19:00:00" /ws/case1',
+    );
   });
 
   it('sorts ascending when asked', () => {
     const cases = expandTestCases([algorithm]).slice(0, 2);
-    const results = cases.map((testCase, i) => ({ testCase, metrics: { f1_score: [0.9, 0.2][i] }, time: 't', url: 'u' }));
+    const results = cases.map((testCase, i) => ({
+      testCase,
+      metrics: { f1_score: [0.9, 0.2][i] },
+      time: 't',
+      url: 'u',
+    }));
     const table = allRank(results, { ...rank, sortBy: [{ metric: 'f1_score', order: 'ascend' }] });
     expect(table.rows.map((r) => r[2])).toEqual(['0.2', '0.9']);
   });

@@ -10,9 +10,33 @@ const summary: RunSummary = {
   durationSeconds: 240,
   finalPhase: 'Completed',
   rounds: [
-    { round: 0, version: 'v0', state: 'Superseded', metrics: { f1_score: 0.61, mAP50: 0.5 }, baselineMetrics: null, trainSeconds: 60, labeledSamples: 0 },
-    { round: 1, version: 'v1', state: 'Rejected', metrics: { f1_score: 0.6, mAP50: 0.52 }, baselineMetrics: { f1_score: 0.61 }, trainSeconds: 50, labeledSamples: 12 },
-    { round: 2, version: 'v2', state: 'Deployed', metrics: { f1_score: 0.8, mAP50: 0.7 }, baselineMetrics: { f1_score: 0.61 }, trainSeconds: 55, labeledSamples: 30 },
+    {
+      round: 0,
+      version: 'v0',
+      state: 'Superseded',
+      metrics: { f1_score: 0.61, mAP50: 0.5 },
+      baselineMetrics: null,
+      trainSeconds: 60,
+      labeledSamples: 0,
+    },
+    {
+      round: 1,
+      version: 'v1',
+      state: 'Rejected',
+      metrics: { f1_score: 0.6, mAP50: 0.52 },
+      baselineMetrics: { f1_score: 0.61 },
+      trainSeconds: 50,
+      labeledSamples: 12,
+    },
+    {
+      round: 2,
+      version: 'v2',
+      state: 'Deployed',
+      metrics: { f1_score: 0.8, mAP50: 0.7 },
+      baselineMetrics: { f1_score: 0.61 },
+      trainSeconds: 55,
+      labeledSamples: 30,
+    },
   ],
   finalModel: { version: 'v2', metrics: { f1_score: 0.8, mAP50: 0.7 } },
   samples: { kept: 40, uploaded: 40, labeled: 30 },
@@ -22,7 +46,9 @@ const summary: RunSummary = {
 
 describe('report', () => {
   it('renders a self-contained page with one plot point per round and metric', () => {
-    const html = renderHtmlReport(summary, [{ name: 'a.jpeg', before: 'data:image/png;base64,AA==', after: 'data:image/png;base64,AA==' }]);
+    const html = renderHtmlReport(summary, [
+      { name: 'a.jpeg', before: 'data:image/png;base64,AA==', after: 'data:image/png;base64,AA==' },
+    ]);
     expect(html.match(/class="point" data-series="F1 \(Ianvs\)"/g)).toHaveLength(3);
     expect(html).toContain('<td>Rejected</td>');
     expect(html).not.toMatch(/<script|src="http/);
@@ -36,7 +62,10 @@ describe('report', () => {
 
   it('shows training progress and each agent in the terminal view', () => {
     const lines = renderView({
-      job: 'default/pcb-aoi', phase: 'Training', round: 1, maxRounds: 2,
+      job: 'default/pcb-aoi',
+      phase: 'Training',
+      round: 1,
+      maxRounds: 2,
       currentModel: { version: 'v0', f1: 0.61 },
       training: { iteration: 50, maxIteration: 100, loss: 1.234, etaSeconds: 65, imagesPerSecond: 3.2 },
       samples: { kept: 5, uploaded: 4, labeled: 3 },
