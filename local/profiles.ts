@@ -32,8 +32,8 @@ export const PROFILES: Record<string, Profile> = {
   quick: {
     name: 'quick',
     preset: 'quick',
-    maxRounds: 2,
-    minNewSamples: 10,
+    maxRounds: 1,
+    minNewSamples: 8,
     cameraRate: 2,
     soakSeconds: 5,
     galleryImages: 4,

@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../lib/log.js';
 import { PROFILES } from '../../local/profiles.js';
 import type { RunSummary } from '../../local/report/run-summary.js';
 import { runUp, type UpOptions } from '../../local/up.js';
+import { ARTIFACTS_DIR, launchChromium } from '../support/browser.js';
 import { uniqueBucket } from '../support/env.js';
 import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
 
@@ -83,5 +85,25 @@ spec:
     const html = await readFile(result.reportPath!, 'utf8');
     expect(html.match(/class="point" data-series="F1 \(Ianvs\)"/g)).toHaveLength(2);
     expect(html).toContain('data:image/png;base64,');
+
+    // The report renders in a real browser: one plot point per round, images decoded, no fetches.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(pathToFileURL(result.reportPath!).href);
+      expect(await page.locator('svg.plot circle.point[data-series="F1 (Ianvs)"]').count()).toBe(2);
+      expect(await page.locator('#versions tbody tr').count()).toBe(2);
+      const decoded = await page.$$eval('figure img', (imgs) =>
+        imgs.map((i) => (i as HTMLImageElement).naturalWidth),
+      );
+      expect(decoded.length).toBeGreaterThan(0);
+      for (const width of decoded) expect(width).toBeGreaterThan(0);
+      expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS_DIR, 'up-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   }, 600_000);
 });
