@@ -15,11 +15,25 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
+let defaultDestination: DestinationStream | null = null;
+
+/**
+ * Sends every logger made afterwards without an explicit destination to `destination` (a live
+ * terminal view moves all logs to a file this way); null restores stderr.
+ */
+export function setDefaultLogDestination(destination: DestinationStream | null): void {
+  defaultDestination = destination;
+}
+
 /**
  * One way to make a logger: pino, JSON lines to stderr (or `destination`, e.g. a log file when the
  * terminal shows a live view), level from `LOG_LEVEL`, secrets redacted.
  */
-export function createLogger(name: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  options: LoggerOptions = {},
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       name,
@@ -27,7 +41,7 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       ...options,
     },
-    destination ?? pino.destination(2),
+    destination ?? defaultDestination ?? pino.destination(2),
   );
 }
 

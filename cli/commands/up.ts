@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { findPcbAoiDataset } from '../../lib/dataset/index.js';
 import { UsageError } from '../../lib/errors/index.js';
-import { createLogger } from '../../lib/log.js';
+import { createLogger, setDefaultLogDestination } from '../../lib/log.js';
 import { resolveProfile } from '../../local/profiles.js';
 import { TerminalView } from '../../local/terminal-view.js';
 import { runUp } from '../../local/up.js';
@@ -31,7 +31,11 @@ Logs go to <state-dir>/up.log.`;
 function repoRoot(): string {
   // cli/commands (sources) or dist/cli/commands (built): the repo root holds examples/.
   const here = dirname(fileURLToPath(import.meta.url));
-  return [resolve(here, '..', '..'), resolve(here, '..', '..', '..')].find((d) => existsSync(join(d, 'examples'))) ?? process.cwd();
+  return (
+    [resolve(here, '..', '..'), resolve(here, '..', '..', '..')].find((d) =>
+      existsSync(join(d, 'examples')),
+    ) ?? process.cwd()
+  );
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -58,16 +62,22 @@ export async function run(argv: string[]): Promise<number> {
   const label = values.label;
   if (label !== 'auto' && label !== 'manual') throw new UsageError('--label is auto or manual');
   const agents = Number(values.agents);
-  if (!Number.isInteger(agents) || agents < 1 || agents > 16) throw new UsageError('--agents is an integer in [1, 16]');
+  if (!Number.isInteger(agents) || agents < 1 || agents > 16)
+    throw new UsageError('--agents is an integer in [1, 16]');
   const datasetDir = values.dataset ?? findPcbAoiDataset();
-  if (!datasetDir) throw new UsageError('no dataset found: pass --dataset DIR (an Ianvs layout with train_data/ and test_data/)');
+  if (!datasetDir)
+    throw new UsageError(
+      'no dataset found: pass --dataset DIR (an Ianvs layout with train_data/ and test_data/)',
+    );
   if (values.backend) process.env.EDGE_STL_BACKEND = values.backend;
 
   const profile = resolveProfile(values.profile!);
   const stateDir = resolve(values['state-dir']!);
   await mkdir(stateDir, { recursive: true });
   const logFile = join(stateDir, 'up.log');
-  const log = createLogger('edge-stl-up', {}, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+  // Every component's logger writes to the file; the terminal shows the live view.
+  setDefaultLogDestination(pino.destination({ dest: logFile, sync: false, mkdir: true }));
+  const log = createLogger('edge-stl-up');
 
   const controller = new AbortController();
   let interrupts = 0;
