@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../lib/errors/index.js';
+import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import type { LabelingJob } from '../../labeling/app.js';
+import { startLabeling } from '../../labeling/server.js';
+
+const USAGE = `Usage: edge-stl labeling --bucket BUCKET --job NS/JOB:CLASS[,CLASS...] [options]
+
+Runs the labeling service: a web page and API to label the samples edge agents uploaded to
+samples/<ns>/<job>/, writing Pascal VOC and labeled/<ns>/<job>/index.txt for the trainer.
+S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY. The access token comes from
+LABELING_TOKEN or --token-file (never from a flag, so it stays out of process listings).
+
+Options:
+  --bucket NAME              bucket of the installation (required)
+  --job NS/JOB:CLASSES       a job labeled by people (repeatable)
+  --auto-job NS/JOB:CLASSES  a job labeled automatically: oracle, then teacher (repeatable)
+  --ground-truth S3_URI      Ianvs index whose images are ground truth for the oracle (repeatable)
+  --teacher-threshold X      teacher score threshold (default: 0.3)
+  --auto-interval MS         auto-labeling period (default: 30000)
+  --token-file FILE          file holding the access token
+  --redis-url URL            Redis for the index lock across replicas (default: $REDIS_URL)
+  --port PORT                listen port (default: 8090)
+  --host HOST                listen address (default: 0.0.0.0)
+  -h, --help                 this text`;
+
+/** `edge-stl labeling`: runs the labeling service until SIGTERM or SIGINT. */
+export async function run(argv: string[]): Promise<number> {
+  const values = parseFlags(argv);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.bucket) throw new UsageError(`--bucket is required\n\n${USAGE}`);
+  const jobs = [
+    ...(values.job ?? []).map((s) => parseJob(s, 'manual')),
+    ...(values['auto-job'] ?? []).map((s) => parseJob(s, 'auto')),
+  ];
+  if (jobs.length === 0) throw new UsageError(`give at least one --job or --auto-job\n\n${USAGE}`);
+  const token = values['token-file']
+    ? (await readFile(values['token-file'], 'utf8')).trim()
+    : process.env.LABELING_TOKEN;
+  if (!token) throw new UsageError('set LABELING_TOKEN or --token-file');
+  const hasAuto = jobs.some((j) => j.mode === 'auto');
+  if (hasAuto) {
+    const { registerTrainerAlgorithms } = await import('../../cloud-trainer/algorithms.js');
+    await registerTrainerAlgorithms();
+  }
+  const threshold =
+    values['teacher-threshold'] === undefined ? undefined : Number(values['teacher-threshold']);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1))
+    throw new UsageError('--teacher-threshold expects a number in [0, 1]');
+  const service = await startLabeling({
+    bucket: values.bucket,
+    token,
+    jobs,
+    s3: s3ConfigFromEnv(),
+    redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
+    port: values.port === undefined ? undefined : Number(values.port),
+    host: values.host,
+    ...(hasAuto
+      ? {
+          auto: {
+            intervalMs: values['auto-interval'] === undefined ? undefined : Number(values['auto-interval']),
+            groundTruthIndexes: values['ground-truth'] ?? [],
+            teacherScoreThreshold: threshold,
+          },
+        }
+      : {}),
+  });
+  console.log(`labeling service on ${service.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await service.close();
+  return 0;
+}
+
+/** `ns/job:class1,class2` → a labeling job. */
+export function parseJob(spec: string, mode: 'manual' | 'auto'): LabelingJob {
+  const match = /^([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9.]*):(.+)$/.exec(spec);
+  if (!match) throw new UsageError(`--job expects NS/JOB:CLASS[,CLASS...], got "${spec}"`);
+  const classes = match[3]
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (classes.length === 0) throw new UsageError(`--job "${spec}" names no classes`);
+  return { namespace: match[1], job: match[2], classes, mode };
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        bucket: { type: 'string' },
+        job: { type: 'string', multiple: true },
+        'auto-job': { type: 'string', multiple: true },
+        'ground-truth': { type: 'string', multiple: true },
+        'teacher-threshold': { type: 'string' },
+        'auto-interval': { type: 'string' },
+        'token-file': { type: 'string' },
+        'redis-url': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { ClassFactory } from '../../lib/algorithm/index.js';
+import { UsageError } from '../../lib/errors/index.js';
+import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import type { TrainerConfig } from '../../cloud-trainer/config.js';
+import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
+
+const USAGE = `Usage: edge-stl trainer [options]
+
+Runs a cloud training worker: takes training rounds from the BullMQ queue one at a time, trains,
+evaluates against the deployed model and publishes models/<ns>/<job>/v<round>/model.zip.
+S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY; Redis from --redis-url or REDIS_URL.
+SIGTERM checkpoints the running job and hands it back to the queue.
+
+Options:
+  --redis-url URL          Redis (default: $REDIS_URL or redis://127.0.0.1:6379)
+  --queue NAME             queue name (default: edge-stl-training)
+  --prefix NAME            BullMQ key prefix (default: bull)
+  --work-dir DIR           dataset cache and scratch (default: $TMPDIR/edge-stl-trainer)
+  --cache-max-mib N        keep the dataset cache under N MiB between rounds (default: 20480)
+  --checkpoint-every N     checkpoint every N iterations (default: 50)
+  --lock-duration MS       job lock; a dead worker's job moves on after this (default: 60000)
+  --stalled-interval MS    stalled-job check period (default: 30000)
+  --ops-port PORT          /healthz, /readyz, /metrics port (default: 9464)
+  --no-ops                 no ops server
+  --plugin MODULE          load an algorithm plugin into the ClassFactory (repeatable)
+  -h, --help               this text`;
+
+/** `edge-stl trainer`: runs the training worker until SIGTERM or SIGINT. */
+export async function run(argv: string[]): Promise<number> {
+  const values = parseFlags(argv);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const config: TrainerConfig = {
+    redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    s3: s3ConfigFromEnv(),
+    queueName: values.queue,
+    queuePrefix: values.prefix,
+    workDir: values['work-dir'],
+    cacheMaxBytes: mib(intFlag('cache-max-mib', values['cache-max-mib'], undefined, 1)),
+    checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], undefined, 1),
+    lockDurationMs: intFlag('lock-duration', values['lock-duration'], undefined, 1000),
+    stalledIntervalMs: intFlag('stalled-interval', values['stalled-interval'], undefined, 1000),
+    opsPort: values['no-ops'] ? null : intFlag('ops-port', values['ops-port'], 9464, 0),
+  };
+  await registerTrainerAlgorithms();
+  for (const plugin of values.plugin ?? []) await ClassFactory.registerFromModule(plugin);
+  const trainer = await startTrainer(config);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await trainer.close();
+  return 0;
+}
+
+function mib(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 1024 * 1024;
+}
+
+function intFlag<T extends number | undefined>(
+  name: string,
+  raw: string | undefined,
+  fallback: T,
+  min: number,
+): number | T {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name} expects an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        'redis-url': { type: 'string' },
+        queue: { type: 'string' },
+        prefix: { type: 'string' },
+        'work-dir': { type: 'string' },
+        'cache-max-mib': { type: 'string' },
+        'checkpoint-every': { type: 'string' },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
+        'ops-port': { type: 'string' },
+        'no-ops': { type: 'boolean' },
+        plugin: { type: 'string', multiple: true },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}

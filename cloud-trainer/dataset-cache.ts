@@ -1,0 +1,131 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ObjectStore } from '../lib/storage/object-store.js';
+
+/** Hits and misses since the cache was created (or since `resetStats`). */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  bytesDownloaded: number;
+}
+
+/**
+ * A content-addressed local cache of S3 objects, shared by every round a trainer runs. An object is
+ * stored under a name derived from its ETag and size, so the same image in the next round is a hit
+ * (no download) and a changed object under the same key is a miss. A cached file whose size no
+ * longer matches is fetched again.
+ */
+export class DatasetCache {
+  private readonly objectsDir: string;
+  private readonly pending = new Map<string, Promise<string>>();
+  private stats: CacheStats = { hits: 0, misses: 0, bytesDownloaded: 0 };
+
+  constructor(
+    private readonly store: ObjectStore,
+    readonly dir: string,
+  ) {
+    this.objectsDir = join(dir, 'objects');
+  }
+
+  getStats(): CacheStats {
+    return { ...this.stats };
+  }
+
+  /** Hits / (hits + misses), or 0 before any lookup. */
+  hitRatio(): number {
+    const total = this.stats.hits + this.stats.misses;
+    return total === 0 ? 0 : this.stats.hits / total;
+  }
+
+  resetStats(): void {
+    this.stats = { hits: 0, misses: 0, bytesDownloaded: 0 };
+  }
+
+  /**
+   * The local path of `bucket/key`, downloading it unless an identical copy is cached. Returns null
+   * when the object does not exist.
+   */
+  async fetch(bucket: string, key: string): Promise<string | null> {
+    const info = await this.store.stat(bucket, key);
+    if (!info) return null;
+    const address = createHash('sha256').update(`${info.etag}\0${info.size}`).digest('hex');
+    const path = join(this.objectsDir, address.slice(0, 2), address);
+    const inFlight = this.pending.get(address);
+    if (inFlight) {
+      this.stats.hits += 1;
+      return inFlight;
+    }
+    if (await sizeIs(path, info.size)) {
+      this.stats.hits += 1;
+      // Touch it: pruning drops the least recently used objects first.
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+      return path;
+    }
+    this.stats.misses += 1;
+    const download = this.download(bucket, key, path, info.size).finally(() => this.pending.delete(address));
+    this.pending.set(address, download);
+    return download;
+  }
+
+  /**
+   * Places a cached file at `target` (hard link, or a copy across file systems) so that algorithms
+   * see the dataset's own file names.
+   */
+  async materialize(cachedPath: string, target: string): Promise<void> {
+    await mkdir(dirname(target), { recursive: true });
+    await rm(target, { force: true });
+    try {
+      await link(cachedPath, target);
+    } catch {
+      await copyFile(cachedPath, target);
+    }
+  }
+
+  /**
+   * Removes the least recently used objects until the cache holds at most `maxBytes`. Call it
+   * between rounds: files a running round has materialized are hard links and survive anyway.
+   */
+  async prune(maxBytes: number): Promise<{ removed: number; bytes: number }> {
+    const files: Array<{ path: string; size: number; used: number }> = [];
+    for (const shard of await readdir(this.objectsDir).catch(() => [] as string[])) {
+      for (const name of await readdir(join(this.objectsDir, shard)).catch(() => [] as string[])) {
+        const path = join(this.objectsDir, shard, name);
+        const info = await stat(path).catch(() => null);
+        if (info?.isFile()) files.push({ path, size: info.size, used: info.mtimeMs });
+      }
+    }
+    let total = files.reduce((sum, f) => sum + f.size, 0);
+    let removed = 0;
+    for (const file of files.sort((a, b) => a.used - b.used)) {
+      if (total <= maxBytes) break;
+      await rm(file.path, { force: true });
+      total -= file.size;
+      removed += 1;
+    }
+    return { removed, bytes: total };
+  }
+
+  private async download(bucket: string, key: string, path: string, size: number): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    // Download beside the target and rename: a crash never leaves a half file under a valid address.
+    const temp = `${path}.${randomUUID()}.part`;
+    try {
+      await this.store.getFile(bucket, key, temp);
+      await rename(temp, path);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    this.stats.bytesDownloaded += size;
+    return path;
+  }
+}
+
+async function sizeIs(path: string, size: number): Promise<boolean> {
+  try {
+    return (await stat(path)).size === size;
+  } catch {
+    return false;
+  }
+}

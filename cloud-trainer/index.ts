@@ -1,0 +1,8 @@
+export { startTrainer, type Trainer } from './trainer-worker.js';
+export { resolveTrainerConfig, type TrainerConfig } from './config.js';
+export { registerTrainerAlgorithms } from './algorithms.js';
+export { createTrainingProcessor, type ProcessorDeps, type TrainingJob } from './training-processor.js';
+export { DatasetCache, type CacheStats } from './dataset-cache.js';
+export { ModelPublisher } from './model-publisher.js';
+export { TrainingInputError } from './training-input-error.js';
+export { TRAINING_JOB_OPTIONS } from './job-options.js';

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Job } from 'bullmq';
+import type { BaseModel, TrainProgress } from '../lib/algorithm/types.js';
+import type { Logger } from '../lib/log.js';
+import type { TrainingJobData, TrainingJobProgress, TrainingJobResult } from '../lib/queue/training-queue.js';
+import type { ObjectStore } from '../lib/storage/object-store.js';
+import type { CheckpointRef, CheckpointStore, RoundScope } from './checkpoint-store.js';
+import type { DatasetCache } from './dataset-cache.js';
+import { fetchRoundData, type RoundData } from './dataset-fetcher.js';
+import { assertTrainingJobData } from './job-data-schema.js';
+import { buildModel } from './model-factory.js';
+import { evaluateBaseline, fetchVerifiedModel } from './model-evaluation.js';
+import type { ModelPublisher } from './model-publisher.js';
+import type { TrainerMetrics } from './trainer-metrics.js';
+import { TrainingReleasedError } from './training-released-error.js';
+
+/** A training job as the worker sees it. */
+export type TrainingJob = Job<TrainingJobData, TrainingJobResult>;
+
+/** What the processor needs; built once per worker. */
+export interface ProcessorDeps {
+  store: ObjectStore;
+  cache: DatasetCache;
+  checkpoints: CheckpointStore;
+  publisher: ModelPublisher;
+  metrics: TrainerMetrics;
+  logger: Logger;
+  /** Local directory for per-round files (removed after each round). */
+  roundsDir: string;
+  checkpointEvery: number;
+  /** Cache size kept after each round. */
+  cacheMaxBytes: number;
+}
+
+/** Job progress is pushed to Redis at most this often (the last one of a stage always goes out). */
+const PROGRESS_INTERVAL_MS = 500;
+
+interface TrainOutcome {
+  trainSeconds: number;
+  iterations: number;
+  resumedFrom: number | null;
+}
+
+/**
+ * The BullMQ processor of the training queue: fetch the round's data, train (resuming from the
+ * round's last checkpoint when a previous attempt left one), evaluate the new and the deployed model
+ * on the same test index, and publish `models/<ns>/<job>/v<round>/model.zip` exactly once.
+ */
+export function createTrainingProcessor(deps: ProcessorDeps) {
+  return async function processTrainingJob(
+    job: TrainingJob,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<TrainingJobResult> {
+    assertTrainingJobData(job.data);
+    const data = job.data;
+    const scope: RoundScope = {
+      bucket: data.bucket,
+      namespace: data.namespace,
+      job: data.job,
+      round: data.round,
+    };
+    const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
+    const dir = join(deps.roundsDir, `${job.id ?? 'job'}-${randomUUID().slice(0, 8)}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      const published = await deps.publisher.findPublished(scope, dir);
+      if (published) {
+        log.info({ version: published.version, sha256: published.sha256 }, 'Round already published');
+        await job.log(`round already published as ${published.version}; nothing trained`);
+        return published;
+      }
+      await job.updateProgress({ stage: 'fetching' } satisfies TrainingJobProgress);
+      const statsBefore = deps.cache.getStats();
+      const roundData = await fetchRoundData(data, deps.cache, join(dir, 'data'));
+      countCache(deps, statsBefore);
+      log.info({ ...roundData.sizes, cacheHitRatio: deps.cache.hitRatio() }, 'Fetched round data');
+      // The job's classes fix the label order, so rounds, resumes and fine-tunes agree on it.
+      const model = buildModel(data.algorithm.name, {
+        ...data.algorithm.hyperparameters,
+        classes: data.dataset.classes,
+      });
+      try {
+        const outcome = await trainRound(deps, job, model, roundData, dir, log, signal);
+        await job.updateProgress({ stage: 'evaluating' } satisfies TrainingJobProgress);
+        const trainedZip = await model.save(join(dir, 'trained.zip'));
+        const metrics = await model.evaluate(roundData.test, trainedZip, { metric: data.evaluation.metric });
+        const baselineMetrics = data.deployedModel
+          ? await evaluateBaseline(
+              deps.store,
+              data.deployedModel,
+              roundData.test,
+              data.evaluation.metric,
+              dir,
+            )
+          : null;
+        log.info({ metrics, baselineMetrics }, 'Evaluated round');
+        await job.updateProgress({ stage: 'publishing' } satisfies TrainingJobProgress);
+        const result = await deps.publisher.publish(scope, trainedZip, dir, {
+          data,
+          metrics,
+          baselineMetrics,
+          sizes: roundData.sizes,
+          trainSeconds: outcome.trainSeconds,
+          iterations: outcome.iterations,
+        });
+        await deps.checkpoints
+          .clearRound(scope)
+          .catch((err) => log.warn({ err }, 'Could not clear scratch checkpoints'));
+        log.info(
+          { version: result.version, sha256: result.sha256, resumedFrom: outcome.resumedFrom },
+          'Published model',
+        );
+        return result;
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await deps.cache
+        .prune(deps.cacheMaxBytes)
+        .catch((err) => log.warn({ err }, 'Could not prune dataset cache'));
+    }
+  };
+}
+
+/** Trains, resuming from a saved checkpoint or starting from the base model; checkpoints as it goes. */
+async function trainRound(
+  deps: ProcessorDeps,
+  job: TrainingJob,
+  model: BaseModel,
+  roundData: RoundData,
+  dir: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<TrainOutcome> {
+  const data = job.data;
+  const scope: RoundScope = {
+    bucket: data.bucket,
+    namespace: data.namespace,
+    job: data.job,
+    round: data.round,
+  };
+  let saved: CheckpointRef | undefined = data.checkpoint;
+  let resumeFrom: string | undefined;
+  if (saved && (await deps.checkpoints.restore(saved, join(dir, 'resume')))) {
+    resumeFrom = join(dir, 'resume');
+    log.info({ iteration: saved.iteration, uri: saved.uri }, 'Resuming from checkpoint');
+    await job.log(`resumed from checkpoint at iteration ${saved.iteration}`);
+  } else if (data.baseModel) {
+    await model.load(await fetchVerifiedModel(deps.store, data.baseModel, join(dir, 'base.zip')));
+    log.info({ version: data.baseModel.version }, 'Fine-tuning from base model');
+  }
+  const progress = progressReporter(deps, job);
+  const persist = async (checkpointDir: string, iteration: number): Promise<void> => {
+    if (saved && saved.iteration >= iteration) return;
+    const previous = saved;
+    saved = await deps.checkpoints.save(scope, checkpointDir, iteration);
+    // Point the job at the new checkpoint before dropping the old one: a kill in between loses nothing.
+    await job.updateData({ ...job.data, checkpoint: saved });
+    if (previous) await deps.checkpoints.remove(previous).catch(() => undefined);
+    deps.metrics.checkpoints.inc();
+    log.debug({ iteration, uri: saved.uri }, 'Saved checkpoint');
+  };
+  const started = Date.now();
+  deps.metrics.activeJobs.inc();
+  let checkpointDir: string;
+  try {
+    await job.updateProgress({
+      stage: 'training',
+      iteration: saved?.iteration ?? 0,
+    } satisfies TrainingJobProgress);
+    checkpointDir = await model.train(roundData.train, undefined, {
+      workDir: join(dir, 'work'),
+      checkpointEvery: deps.checkpointEvery,
+      onProgress: progress.report,
+      onCheckpoint: persist,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } finally {
+    deps.metrics.activeJobs.dec();
+    await progress.flush();
+  }
+  const trainSeconds = (Date.now() - started) / 1000;
+  const last = progress.last();
+  if (signal?.aborted) {
+    // Shutting down: keep what was learned since the last checkpoint, then hand the job back.
+    if (last && last.iteration > (saved?.iteration ?? 0)) await persist(checkpointDir, last.iteration);
+    throw new TrainingReleasedError(`training released at iteration ${saved?.iteration ?? 0}`);
+  }
+  deps.metrics.trainingSeconds.observe(trainSeconds);
+  return {
+    trainSeconds,
+    iterations: last?.iteration ?? saved?.iteration ?? 0,
+    resumedFrom: resumeFrom ? (data.checkpoint?.iteration ?? null) : null,
+  };
+}
+
+/** Forwards training progress to the job (throttled) and to the metrics; keeps the latest value. */
+function progressReporter(deps: ProcessorDeps, job: TrainingJob) {
+  let latest: TrainProgress | undefined;
+  let lastSent = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  const send = (p: TrainProgress): void => {
+    lastSent = Date.now();
+    const payload: TrainingJobProgress = { stage: 'training', ...p };
+    chain = chain.then(() => job.updateProgress(payload)).catch(() => undefined);
+  };
+  return {
+    report(p: TrainProgress): void {
+      latest = p;
+      deps.metrics.lastLoss.set(p.loss);
+      deps.metrics.iteration.set(p.iteration);
+      if (Date.now() - lastSent >= PROGRESS_INTERVAL_MS) send(p);
+    },
+    async flush(): Promise<void> {
+      if (latest) send(latest);
+      await chain;
+    },
+    last: (): TrainProgress | undefined => latest,
+  };
+}
+
+function countCache(deps: ProcessorDeps, before: { hits: number; misses: number }): void {
+  const after = deps.cache.getStats();
+  deps.metrics.cacheHits.inc(after.hits - before.hits);
+  deps.metrics.cacheMisses.inc(after.misses - before.misses);
+}
