@@ -118,7 +118,10 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
         await model.dispose();
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      // Never let clean-up replace the round's own outcome or error.
+      await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message, dir }, 'Could not remove round directory'),
+      );
       await deps.cache
         .prune(deps.cacheMaxBytes)
         .catch((err) => log.warn({ err }, 'Could not prune dataset cache'));
