@@ -1,17 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { parseVoc } from '../../lib/dataset/voc.js';
 import { labeledIndexKey } from '../../lib/storage/layout.js';
 import type { ObjectStore } from '../../lib/storage/object-store.js';
 import { startLabeling, type LabelingService } from '../../labeling/server.js';
+import { ARTIFACTS_DIR as ARTIFACTS, launchChromium } from '../support/browser.js';
 import { testRedisUrl, testStore, uniqueBucket } from '../support/env.js';
 import { makeJpeg, putSample } from './sample-fixtures.js';
 
 const TOKEN = 'browser-token-xyz';
 const NS = 'demo';
 const JOB = 'browser';
-const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
 
 describe('labeling page in a real browser', () => {
   let store: ObjectStore;
@@ -32,11 +32,7 @@ describe('labeling page in a real browser', () => {
       port: 0,
       host: '127.0.0.1',
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
