@@ -1,0 +1,4 @@
+/** Runs `edge-stl edge-agent <args>` as its own process for `npm run bench:edge`. */
+import { main } from '../cli/main.js';
+
+process.exitCode = await main(['edge-agent', ...process.argv.slice(2)]);

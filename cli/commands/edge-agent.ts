@@ -1,0 +1,24 @@
+import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import { EDGE_AGENT_USAGE, parseEdgeAgentArgs } from '../../edge-agent/config.js';
+import { startEdgeAgent } from '../../edge-agent/server.js';
+
+/**
+ * `edge-stl edge-agent`: runs the edge agent until SIGTERM or SIGINT, then shuts down gracefully
+ * (in-flight requests finish, the outbox stays consistent).
+ */
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseEdgeAgentArgs(argv, process.env, s3ConfigFromEnv);
+  if (parsed.help) {
+    console.log(EDGE_AGENT_USAGE);
+    return 0;
+  }
+  // Listen before starting: a SIGTERM during start-up (model loading) still shuts down cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  const running = await startEdgeAgent(parsed.options);
+  await stopRequested;
+  await running.close();
+  return 0;
+}

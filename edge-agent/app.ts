@@ -1,0 +1,204 @@
+import { timingSafeEqual } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AgentError } from './agent-error.js';
+import type { EdgeAgent } from './agent.js';
+import { IMAGE_TYPES, inspectImage } from './image-input.js';
+
+const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
+type ErrorReply = Static<typeof ErrorReply>;
+
+const BoxSchema = Type.Object({
+  xmin: Type.Number(),
+  ymin: Type.Number(),
+  xmax: Type.Number(),
+  ymax: Type.Number(),
+});
+const DetectionSchema = Type.Object({ class: Type.String(), score: Type.Number(), box: BoxSchema });
+
+/** `POST /v1/infer` reply (default format). */
+export const InferReply = Type.Object({
+  model: Type.Object({ job: Type.String(), version: Type.String() }),
+  detections: Type.Array(DetectionSchema),
+  latencyMs: Type.Number(),
+});
+export type InferReply = Static<typeof InferReply>;
+
+/** `POST /v1/infer?format=ianvs` reply: the Ianvs `predict_dict`. */
+export const PredictDictReply = Type.Record(
+  Type.String(),
+  Type.Array(Type.Object({ name: Type.String(), bbox: Type.Array(Type.Array(Type.Number())) })),
+);
+
+const InferQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('detections'), Type.Literal('ianvs')])),
+    job: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9.-]+$' })),
+  },
+  { additionalProperties: false },
+);
+type InferQuery = Static<typeof InferQuery>;
+
+const errorReplies = {
+  400: ErrorReply,
+  401: ErrorReply,
+  404: ErrorReply,
+  413: ErrorReply,
+  415: ErrorReply,
+  429: ErrorReply,
+  500: ErrorReply,
+  503: ErrorReply,
+};
+
+/** Content types a multipart file part may carry (clients often send octet-stream; the bytes decide). */
+const MULTIPART_FILE_TYPES = new Set<string>([...IMAGE_TYPES, 'application/octet-stream']);
+
+export interface EdgeAgentAppOptions {
+  agent: EdgeAgent;
+}
+
+/**
+ * The agent's HTTP face: `POST /v1/infer` (raw JPEG/PNG body or multipart), `/healthz`, `/readyz`
+ * and `/metrics`. Errors are `{ error, message }` with a stable code. The bearer check, when an
+ * API token is configured, covers `/v1/infer` only, so probes and scrapes need no secret.
+ */
+async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions): Promise<void> {
+  const { limits, apiToken } = agent.config;
+  await app.register(multipart, { limits: { fileSize: limits.maxImageBytes, files: 1, fields: 8 } });
+  app.addContentTypeParser(
+    [...IMAGE_TYPES],
+    { parseAs: 'buffer', bodyLimit: limits.maxImageBytes },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
+  );
+
+  app.get(
+    '/healthz',
+    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+
+  const ReadyReply = Type.Object({
+    status: Type.String(),
+    reason: Type.Optional(Type.String()),
+    jobs: Type.Array(
+      Type.Object({
+        job: Type.String(),
+        version: Type.Union([Type.String(), Type.Null()]),
+        state: Type.String(),
+        reason: Type.Optional(Type.String()),
+      }),
+    ),
+  });
+  app.get('/readyz', { schema: { response: { 200: ReadyReply, 503: ReadyReply } } }, async (_req, reply) => {
+    const reason = agent.notReadyReason();
+    const jobs = agent.describeJobs();
+    if (reason) return reply.code(503).send({ status: 'not-ready', reason, jobs });
+    return { status: 'ready', jobs };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(agent.metrics.registry.contentType);
+    return agent.metrics.text();
+  });
+
+  app.post<{ Querystring: InferQuery }>(
+    '/v1/infer',
+    {
+      bodyLimit: limits.maxImageBytes,
+      schema: {
+        querystring: InferQuery,
+        response: { 200: Type.Union([InferReply, PredictDictReply]), ...errorReplies },
+      },
+      onRequest: async (req) => {
+        agent.metrics.inflight.inc();
+        if (apiToken && !bearerMatches(req.headers.authorization, apiToken)) {
+          throw new AgentError(401, 'UNAUTHORIZED', 'missing or wrong bearer token');
+        }
+        if (agent.closing) throw new AgentError(503, 'SHUTTING_DOWN', 'the agent is shutting down');
+      },
+      onResponse: async (_req, reply) => {
+        agent.metrics.inflight.dec();
+        agent.metrics.requests.inc({ status: String(reply.statusCode) });
+      },
+    },
+    async (req) => {
+      const { data, name } = await readImageBody(req);
+      const image = await inspectImage(data);
+      const format = req.query.format ?? 'detections';
+      const result = await agent.infer({
+        image,
+        format,
+        ...(req.query.job ? { job: req.query.job } : {}),
+        ...(name ? { name } : {}),
+      });
+      if (format === 'ianvs') return result.predictDict;
+      return { model: result.model, detections: result.detections, latencyMs: result.latencyMs };
+    },
+  );
+}
+
+/** The image bytes of a raw or multipart request; anything else is 415. */
+async function readImageBody(req: FastifyRequest): Promise<{ data: Buffer; name?: string }> {
+  if (req.isMultipart()) {
+    const file = await req.file();
+    if (!file) throw new AgentError(400, 'NO_FILE', 'the multipart body has no file part');
+    if (!MULTIPART_FILE_TYPES.has(file.mimetype)) {
+      file.file.resume();
+      throw new AgentError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `the file must be image/jpeg or image/png, got ${file.mimetype}`,
+      );
+    }
+    const data = await file.toBuffer();
+    return { data, name: file.filename || undefined };
+  }
+  if (Buffer.isBuffer(req.body)) return { data: req.body };
+  throw new AgentError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send image/jpeg, image/png or multipart/form-data');
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Fastify's own errors keep their status; they get our codes and a message without internals. */
+const FASTIFY_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'UNAVAILABLE',
+};
+
+function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let status: number;
+  let body: ErrorReply;
+  if (err instanceof AgentError) {
+    status = err.statusCode;
+    body = { error: err.code, message: err.message };
+  } else if (err.statusCode && FASTIFY_CODES[err.statusCode]) {
+    status = err.statusCode;
+    body = { error: FASTIFY_CODES[status], message: err.message };
+  } else {
+    status = 500;
+    body = { error: 'INTERNAL', message: 'internal error' };
+  }
+  if (status >= 500) req.log.error({ err, status }, 'Request failed');
+  else req.log.debug({ err, status }, 'Request refused');
+  return reply.code(status).send(body);
+}
+
+/** The edge agent routes as a fastify plugin (encapsulated: its parsers and handlers stay inside). */
+export const edgeAgentPlugin = fp(edgeAgentApp, { name: 'edge-agent', fastify: '5.x', encapsulate: true });

@@ -1,0 +1,129 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Model states as a gauge value, so one series per job answers "what is it doing". */
+export const MODEL_STATE_VALUE = { None: 0, Loading: 1, Loaded: 2, FailedToLoad: 3 } as const;
+
+/**
+ * The agent's Prometheus metrics, in a registry of its own so that several agents in one process
+ * (local mode, tests) never share or clash on series.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly inferenceSeconds: Histogram<'job'>;
+  readonly requests: Counter<'status'>;
+  readonly samplesKept: Counter<'job'>;
+  readonly samplesQueued: Gauge;
+  readonly samplesUploaded: Counter;
+  readonly samplesDropped: Counter<'reason'>;
+  readonly uploadFailures: Counter;
+  readonly modelInfo: Gauge<'job' | 'version'>;
+  readonly modelState: Gauge<'job'>;
+  readonly modelInstalls: Counter<'job' | 'result'>;
+  readonly heartbeatFailures: Counter;
+  readonly heartbeats: Counter;
+  readonly resultDeliveries: Counter<'sink' | 'result'>;
+  readonly inflight: Gauge;
+  private readonly activeVersions = new Map<string, string>();
+
+  constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'edge_agent_' });
+    this.inferenceSeconds = new Histogram({
+      name: 'edge_agent_inference_seconds',
+      help: 'Inference latency (model time, excluding the queue wait)',
+      labelNames: ['job'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.requests = new Counter({
+      name: 'edge_agent_infer_requests_total',
+      help: 'POST /v1/infer replies by HTTP status',
+      labelNames: ['status'],
+      registers,
+    });
+    this.samplesKept = new Counter({
+      name: 'edge_agent_samples_kept_total',
+      help: 'Images the sampler kept',
+      labelNames: ['job'],
+      registers,
+    });
+    this.samplesQueued = new Gauge({
+      name: 'edge_agent_samples_queued',
+      help: 'Samples in the on-disk outbox',
+      registers,
+    });
+    this.samplesUploaded = new Counter({
+      name: 'edge_agent_samples_uploaded_total',
+      help: 'Samples uploaded to the object store',
+      registers,
+    });
+    this.samplesDropped = new Counter({
+      name: 'edge_agent_samples_dropped_total',
+      help: 'Samples dropped: outbox full (oldest dropped) or over the per-minute budget',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.uploadFailures = new Counter({
+      name: 'edge_agent_upload_failures_total',
+      help: 'Failed sample upload attempts (each is retried)',
+      registers,
+    });
+    this.modelInfo = new Gauge({
+      name: 'edge_agent_model_info',
+      help: 'Active model version per job (value 1)',
+      labelNames: ['job', 'version'],
+      registers,
+    });
+    this.modelState = new Gauge({
+      name: 'edge_agent_model_state',
+      help: 'Model state per job: 0 none, 1 Loading, 2 Loaded, 3 FailedToLoad',
+      labelNames: ['job'],
+      registers,
+    });
+    this.modelInstalls = new Counter({
+      name: 'edge_agent_model_installs_total',
+      help: 'Model installs by result',
+      labelNames: ['job', 'result'],
+      registers,
+    });
+    this.heartbeats = new Counter({
+      name: 'edge_agent_heartbeats_total',
+      help: 'Successful heartbeats',
+      registers,
+    });
+    this.heartbeatFailures = new Counter({
+      name: 'edge_agent_heartbeat_failures_total',
+      help: 'Failed heartbeats (operator unreachable or refusing)',
+      registers,
+    });
+    this.resultDeliveries = new Counter({
+      name: 'edge_agent_result_deliveries_total',
+      help: 'Result deliveries to the webhook / MQTT by result (delivered, retried, dropped)',
+      labelNames: ['sink', 'result'],
+      registers,
+    });
+    this.inflight = new Gauge({
+      name: 'edge_agent_inflight_requests',
+      help: 'Inference requests running or waiting',
+      registers,
+    });
+  }
+
+  /** Records the version serving a job (one series per job). */
+  setActiveModel(job: string, version: string | null): void {
+    const previous = this.activeVersions.get(job);
+    if (previous !== undefined) this.modelInfo.remove({ job, version: previous });
+    if (version) {
+      this.modelInfo.set({ job, version }, 1);
+      this.activeVersions.set(job, version);
+    } else {
+      this.activeVersions.delete(job);
+    }
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdir } from 'node:fs/promises';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { BaseModelConstructor } from '../lib/algorithm/index.js';
+import { createLogger } from '../lib/log.js';
+import { createObjectStore } from '../lib/storage/minio-object-store.js';
+import type { ObjectStore } from '../lib/storage/object-store.js';
+import { EdgeAgent } from './agent.js';
+import { edgeAgentPlugin } from './app.js';
+import { resolveEdgeAgentConfig, type EdgeAgentConfig, type EdgeAgentOptions } from './config.js';
+
+export interface StartEdgeAgentDeps {
+  log?: Logger;
+  /** Object store for samples; default: one built from `config.s3`. */
+  store?: ObjectStore | null;
+  resolveAlgorithm?: (alias: string) => Promise<BaseModelConstructor>;
+}
+
+/** A running agent. */
+export interface RunningEdgeAgent {
+  /** `http://<host>:<port>` reachable from this machine. */
+  url: string;
+  port: number;
+  config: EdgeAgentConfig;
+  agent: EdgeAgent;
+  app: FastifyInstance;
+  /** Graceful stop: new requests 503, in-flight ones finish, then samples, uploads and models settle. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an edge agent in this process: opens its data directory, builds the fastify app and
+ * listens. Used by `edge-stl edge-agent`, by local mode (`edge-stl up`) and by tests.
+ */
+export async function startEdgeAgent(
+  options: EdgeAgentOptions,
+  deps: StartEdgeAgentDeps = {},
+): Promise<RunningEdgeAgent> {
+  const config = resolveEdgeAgentConfig(options);
+  const log = (deps.log ?? createLogger('edge-agent')).child({ node: config.node });
+  await mkdir(config.dataDir, { recursive: true });
+  const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
+  if (!store) log.warn({}, 'No S3 configured: kept samples stay in the outbox');
+  const agent = await EdgeAgent.open(config, { log, store, resolveAlgorithm: deps.resolveAlgorithm });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One log line per inference would drown the useful ones; /metrics counts requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Bounded so that a stuck client cannot hold a shutdown forever.
+    requestTimeout: 60_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  await app.register(edgeAgentPlugin, { agent });
+  // preClose runs before the server stops accepting: from here on /v1/infer answers our 503.
+  let closeStarted = 0;
+  app.addHook('preClose', async () => {
+    closeStarted = Date.now();
+    log.info({}, 'Edge agent shutting down');
+    agent.stopAccepting();
+  });
+  app.addHook('onClose', async () => {
+    await agent.close();
+    log.info({ ms: Date.now() - closeStarted, samplesQueued: agent.outbox.size }, 'Edge agent stopped');
+  });
+  await app.listen({ host: config.host, port: config.port });
+  // After listen, so /healthz and /readyz answer while the initial model loads.
+  await agent.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, dataDir: config.dataDir, operator: config.operatorUrl }, 'Edge agent listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    config,
+    agent,
+    app,
+    close: () => (closing ??= closeWithDeadline(app, config.limits.shutdownTimeoutMs, log)),
+  };
+}
+
+/** fastify's close waits for in-flight requests; past the deadline, open sockets are cut. */
+async function closeWithDeadline(app: FastifyInstance, deadlineMs: number, log: Logger): Promise<void> {
+  const timer = setTimeout(() => {
+    log.warn({ deadlineMs }, 'Shutdown deadline passed: closing open connections');
+    app.server.closeAllConnections();
+  }, deadlineMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

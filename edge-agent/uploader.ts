@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import { sampleKey } from '../lib/storage/layout.js';
+import type { ObjectStore } from '../lib/storage/object-store.js';
+import { Backoff, sleep } from './backoff.js';
+import type { AgentMetrics } from './metrics.js';
+import type { ClaimedSample, Outbox, SampleRecord } from './outbox.js';
+
+export interface UploaderOptions {
+  outbox: Outbox;
+  store: ObjectStore;
+  metrics: AgentMetrics;
+  log: Logger;
+  concurrency: number;
+  /** Called after each sample is uploaded and removed from the outbox. */
+  onUploaded?: (record: SampleRecord) => void;
+  /** First retry delay, ms. */
+  baseBackoffMs?: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * Drains the outbox to `samples/<ns>/<job>/<node>/<id>.jpeg` + `.json`. The image goes first and
+ * the JSON last, so a reader that lists `.json` keys only sees complete samples. Keys are
+ * deterministic, so a retry after a lost reply overwrites the same objects instead of duplicating
+ * them. Failures back off exponentially with jitter; the sample stays in the outbox meanwhile.
+ */
+export class Uploader {
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly backoff: Backoff;
+  private readonly ensuredBuckets = new Set<string>();
+  private uploadedCount = 0;
+
+  constructor(private readonly options: UploaderOptions) {
+    this.backoff = new Backoff({ baseMs: options.baseBackoffMs ?? 200, maxMs: options.maxBackoffMs });
+  }
+
+  /** Samples uploaded since start. */
+  get uploaded(): number {
+    return this.uploadedCount;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** Stops after the uploads in progress end (a sample being uploaded stays in the outbox if cut). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    const { outbox, log } = this.options;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const sample = outbox.claim();
+      if (!sample) {
+        await outbox.waitForWork(signal);
+        continue;
+      }
+      try {
+        await this.upload(sample);
+        await outbox.done(sample);
+        this.uploadedCount += 1;
+        this.options.metrics.samplesUploaded.inc();
+        this.options.onUploaded?.(sample.record);
+        this.backoff.reset();
+      } catch (err) {
+        outbox.release(sample);
+        this.options.metrics.uploadFailures.inc();
+        const delayMs = this.backoff.next();
+        log.warn(
+          { err, id: sample.record.id, delayMs, attempts: this.backoff.attempts },
+          'Sample upload failed',
+        );
+        await sleep(delayMs, signal);
+      } finally {
+        this.options.metrics.samplesQueued.set(outbox.size);
+      }
+    }
+  }
+
+  private async upload(sample: ClaimedSample): Promise<void> {
+    const { store } = this.options;
+    const { record } = sample;
+    const { namespace, name } = record.job;
+    if (!this.ensuredBuckets.has(record.bucket)) {
+      // Edge credentials are often allowed to put objects but not to create buckets: a refused
+      // create is not fatal, the put below tells whether the bucket is usable.
+      await store.ensureBucket(record.bucket).then(
+        () => this.ensuredBuckets.add(record.bucket),
+        (err: unknown) =>
+          this.options.log.debug(
+            { err, bucket: record.bucket },
+            'Bucket check failed; trying the upload anyway',
+          ),
+      );
+    }
+    await store.putFile(
+      record.bucket,
+      sampleKey(namespace, name, record.node, record.id, 'jpeg'),
+      sample.imagePath,
+      {
+        contentType: 'image/jpeg',
+      },
+    );
+    await store.putFile(
+      record.bucket,
+      sampleKey(namespace, name, record.node, record.id, 'json'),
+      sample.recordPath,
+      {
+        contentType: 'application/json',
+      },
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import { UsageError } from '../../lib/errors/index.js';
+import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import { EDGE_AGENT_USAGE, parseEdgeAgentArgs, resolveEdgeAgentConfig } from '../../edge-agent/config.js';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseEdgeAgentArgs(argv, env, s3ConfigFromEnv);
+
+describe('edge agent configuration', () => {
+  it('reads flags, falls back to EDGE_STL_* variables, and takes secrets from the environment only', () => {
+    const parsed = parse(
+      [
+        '--node',
+        'cam-1',
+        '--port',
+        '9000',
+        '--job',
+        'prod/helmets',
+        '--sampling',
+        'all',
+        '--max-per-minute',
+        '0',
+      ],
+      {
+        EDGE_STL_DATA_DIR: '/var/lib/agent',
+        EDGE_STL_OPERATOR_URL: 'http://operator:8081/',
+        EDGE_STL_NODE_TOKEN: 'node-secret',
+        EDGE_STL_API_TOKEN: 'api-secret',
+        EDGE_STL_QUEUE_LIMIT: '3',
+        EDGE_STL_MQTT_URL: 'mqtt://127.0.0.1:1883',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_ACCESS_KEY: 'ak',
+        S3_SECRET_KEY: 'sk',
+      },
+    );
+    if (parsed.help) throw new Error('unexpected help');
+    const config = resolveEdgeAgentConfig(parsed.options);
+    expect(config).toMatchObject({
+      node: 'cam-1',
+      port: 9000,
+      dataDir: '/var/lib/agent',
+      operatorUrl: 'http://operator:8081',
+      operatorToken: 'node-secret',
+      apiToken: 'api-secret',
+      job: { namespace: 'prod', name: 'helmets' },
+      s3: { endpoint: 'http://127.0.0.1:9000', accessKey: 'ak', secretKey: 'sk' },
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      mqttTopic: 'edge-stl/results/cam-1',
+      sampling: { strategy: 'all', maxPerMinute: 0, thresholdImg: 0.5, thresholdBox: 0.5 },
+    });
+    expect(config.limits.queueLimit).toBe(3);
+    expect(config.limits.concurrency).toBe(1);
+    expect(EDGE_AGENT_USAGE).toContain('EDGE_STL_NODE_TOKEN');
+    expect(EDGE_AGENT_USAGE).not.toMatch(/--(api|node)-token/);
+  });
+
+  it.each([
+    [['--port', 'eighty'], /--port expects an integer/],
+    [['--threshold-img', '1.5'], /--threshold-img expects a number in \[0, 1\]/],
+    [['--sampling', 'most'], /--sampling expects ibt, all, random or none/],
+    [['--job', 'no-slash'], /--job expects <namespace>\/<name>/],
+    [['--webhook-url', 'ftp://x'], /--webhook-url must use http: or https:/],
+    [['--api-token', 'x'], /Unknown option '--api-token'/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parse(argv as string[])).toThrow(UsageError);
+    expect(() => parse(argv as string[])).toThrow(message as RegExp);
+  });
+
+  it('--help asks for the usage', () => {
+    expect(parse(['--help'])).toEqual({ help: true });
+  });
+});
