@@ -195,7 +195,9 @@ function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply):
     status = 500;
     body = { error: 'INTERNAL', message: 'internal error' };
   }
-  if (status >= 500) req.log.error({ err, status }, 'Request failed');
+  // A typed agent error (no model yet, queue full, bad image) is an expected answer, not a fault.
+  if (err instanceof AgentError) req.log.debug({ code: err.code, status }, 'Request refused');
+  else if (status >= 500) req.log.error({ err, status }, 'Request failed');
   else req.log.debug({ err, status }, 'Request refused');
   return reply.code(status).send(body);
 }
