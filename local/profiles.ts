@@ -6,6 +6,8 @@ export interface Profile {
   name: string;
   /** FPN `preset` hyperparameter. */
   preset: 'tiny' | 'quick' | 'default';
+  /** Training time cap per round (FPN `time_budget_minutes`); 0 = the preset's own. */
+  trainMinutes: number;
   maxRounds: number;
   minNewSamples: number;
   /** Images per second each simulated camera sends. */
@@ -23,6 +25,7 @@ export const PROFILES: Record<string, Profile> = {
   tiny: {
     name: 'tiny',
     preset: 'tiny',
+    trainMinutes: 0,
     maxRounds: 2,
     minNewSamples: 4,
     cameraRate: 4,
@@ -32,6 +35,7 @@ export const PROFILES: Record<string, Profile> = {
   quick: {
     name: 'quick',
     preset: 'quick',
+    trainMinutes: 1.5,
     maxRounds: 1,
     minNewSamples: 8,
     cameraRate: 2,
@@ -41,6 +45,7 @@ export const PROFILES: Record<string, Profile> = {
   default: {
     name: 'default',
     preset: 'default',
+    trainMinutes: 0,
     maxRounds: 3,
     minNewSamples: 20,
     cameraRate: 2,
