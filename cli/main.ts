@@ -16,6 +16,8 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: 'Score a model.zip on a test index (f1_score, mAP50)', load: () => import('./commands/eval.js') },
   trainer: { summary: 'Run a cloud training worker (BullMQ)', load: () => import('./commands/trainer.js') },
   labeling: { summary: 'Run the labeling service (web page + API, auto mode)', load: () => import('./commands/labeling.js') },
+  operator: { summary: 'Run the operator (reconciler + edge coordination API)', load: () => import('./commands/operator.js') },
+  'edge-agent': { summary: 'Run the edge agent (inference, sampling outbox, model updates)', load: () => import('./commands/edge-agent.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,10 @@
+export { CorruptImageError } from './corrupt-image-error.js';
+export {
+  loadImage,
+  imageName,
+  resizedSize,
+  SUPPORTED_IMAGE_FORMATS,
+  type RgbImage,
+  type ResizedImage,
+} from './decode.js';
+export { drawDetections } from './draw.js';
