@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ClassFactory } from '../../lib/algorithm/index.js';
 import { UsageError } from '../../lib/errors/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/backend.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
 import type { TrainerConfig } from '../../cloud-trainer/config.js';
@@ -25,6 +26,7 @@ Options:
   --ops-port PORT          /healthz, /readyz, /metrics port (default: 9464)
   --no-ops                 no ops server
   --plugin MODULE          load an algorithm plugin into the ClassFactory (repeatable)
+  --backend NAME           TF.js backend: auto|tensorflow|wasm|cpu (default: $EDGE_STL_BACKEND or auto)
   -h, --help               this text`;
 
 /** `edge-stl trainer`: runs the training worker until SIGTERM or SIGINT. */
@@ -33,6 +35,12 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (values.backend) {
+    if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) {
+      throw new UsageError(`--backend is one of ${BACKEND_CHOICES.join(', ')}, got "${values.backend}"`);
+    }
+    process.env.EDGE_STL_BACKEND = values.backend;
   }
   const config: TrainerConfig = {
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -91,6 +99,7 @@ function parseFlags(argv: string[]) {
         'ops-port': { type: 'string' },
         'no-ops': { type: 'boolean' },
         plugin: { type: 'string', multiple: true },
+        backend: { type: 'string' },
       },
     }).values;
   } catch (err) {

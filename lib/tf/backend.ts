@@ -51,12 +51,20 @@ async function tryWasm(): Promise<boolean> {
 }
 
 /**
+ * The process-wide default: `EDGE_STL_BACKEND` (what every `--backend` flag and the Helm chart
+ * set), else `auto`. A model's `backend` hyperparameter overrides it.
+ */
+export function defaultBackendChoice(env: NodeJS.ProcessEnv = process.env): BackendChoice {
+  return (env.EDGE_STL_BACKEND as BackendChoice | undefined) || 'auto';
+}
+
+/**
  * Selects and initialises the TF.js backend once per process. `auto` tries `tensorflow`
  * (tfjs-node-gpu, then tfjs-node), then `wasm`, then `cpu`; an explicit choice that is not
  * available falls down the same order and says so. Registers the fast composite gradients and
  * the wasm kernels tfjs lacks. Idempotent: a second call returns the first choice.
  */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+export async function initBackend(choice: BackendChoice = defaultBackendChoice()): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new UsageError(`unknown backend "${choice}"; expected one of ${BACKEND_CHOICES.join(', ')}`);
   }

@@ -77,7 +77,7 @@ export class FpnModel implements BaseModel {
   }
 
   private async ready(): Promise<void> {
-    await initBackend((this.hp.backend as BackendChoice | undefined) ?? 'auto');
+    await initBackend((this.hp.backend as BackendChoice | undefined) ?? undefined);
   }
 
   private build(classes: string[]): void {
