@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { EdgeStlError } from '../lib/errors/index.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../lib/sleep.js';
+import { Backoff } from './backoff.js';
 
 export interface DownloadOptions {
   /** Attempts before giving up (each resumes where the last one broke). */

@@ -2,7 +2,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { HeartbeatReply, heartbeatPath, type HeartbeatRequest } from '../lib/protocol/index.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../lib/sleep.js';
+import { Backoff } from './backoff.js';
 import type { AgentMetrics } from './metrics.js';
 
 export interface HeartbeatOptions {

@@ -1,7 +1,8 @@
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Detection } from '../lib/algorithm/index.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../lib/sleep.js';
+import { Backoff } from './backoff.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** What the application receives for each inference (seed step 7), as JSON. */

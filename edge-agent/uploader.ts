@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
-import { Backoff, sleep } from './backoff.js';
+import { sleep } from '../lib/sleep.js';
+import { Backoff } from './backoff.js';
 import type { AgentMetrics } from './metrics.js';
 import type { ClaimedSample, Outbox, SampleRecord } from './outbox.js';
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { sleep } from '../lib/sleep.js';
 
 export interface CameraOptions {
   /** Edge agent base URL, e.g. http://127.0.0.1:8081 */
@@ -17,19 +18,6 @@ export interface CameraStats {
   /** Status code → count, for the non-2xx replies (503 while no model is loaded is normal early on). */
   byStatus: Record<number, number>;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 /**
  * A camera on the production line: streams dataset images, in order and round-robin, into an edge

@@ -23,6 +23,7 @@ import { seedDataset } from './seed-dataset.js';
 import { runSimulatedCamera, type CameraStats } from './simulated-camera.js';
 import type { PhaseTransition } from './report/run-summary.js';
 import { TerminalView, type ViewState } from './terminal-view.js';
+import { sleep } from '../lib/sleep.js';
 
 export interface UpOptions {
   jobFile: string;
@@ -269,19 +270,6 @@ function rotate<T>(list: T[], by: number): T[] {
   const k = list.length ? by % list.length : 0;
   return [...list.slice(k), ...list.slice(0, k)];
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 async function loadTimeline(stateDir: string): Promise<PhaseTransition[]> {
   const file = join(stateDir, 'timeline.json');
