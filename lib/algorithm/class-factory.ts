@@ -61,7 +61,10 @@ export class ClassFactory {
    * against another copy of edge-stl still lands in this registry).
    */
   static async registerFromModule(specifier: string): Promise<void> {
-    const url = /^[./]/.test(specifier) || specifier.includes('\\') ? pathToFileURL(resolve(specifier)).href : specifier;
+    const url =
+      /^[./]/.test(specifier) || specifier.includes('\\')
+        ? pathToFileURL(resolve(specifier)).href
+        : specifier;
     let mod: { register?: (factory: typeof ClassFactory, types: typeof ClassType) => unknown };
     try {
       mod = await import(url);

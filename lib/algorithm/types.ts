@@ -72,7 +72,11 @@ export interface BaseModel {
   /** Detections in original image pixels with class names (the clean API). */
   detect(image: ImageSource): Promise<Detection[]>;
   /** Evaluates `modelZip` (or the loaded model when omitted) on `data`. */
-  evaluate(data: Dataset, modelZip: string | undefined, options?: EvaluateOptions): Promise<Record<string, number>>;
+  evaluate(
+    data: Dataset,
+    modelZip: string | undefined,
+    options?: EvaluateOptions,
+  ): Promise<Record<string, number>>;
   /** Frees tensors and workers. The model is unusable afterwards. */
   dispose(): Promise<void>;
 }

@@ -6,9 +6,12 @@ import { Type, type Static } from '@sinclair/typebox';
  * desired state. JSON schemas (TypeBox) are the single definition; types derive from them.
  */
 
-export const ModelState = Type.Union([Type.Literal('Loading'), Type.Literal('Loaded'), Type.Literal('FailedToLoad')], {
-  description: 'State of the target model on the node',
-});
+export const ModelState = Type.Union(
+  [Type.Literal('Loading'), Type.Literal('Loaded'), Type.Literal('FailedToLoad')],
+  {
+    description: 'State of the target model on the node',
+  },
+);
 export type ModelState = Static<typeof ModelState>;
 
 export const JobKey = Type.Object(
@@ -48,7 +51,12 @@ export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
 
 export const SamplingSettings = Type.Object(
   {
-    strategy: Type.Union([Type.Literal('ibt'), Type.Literal('all'), Type.Literal('random'), Type.Literal('none')]),
+    strategy: Type.Union([
+      Type.Literal('ibt'),
+      Type.Literal('all'),
+      Type.Literal('random'),
+      Type.Literal('none'),
+    ]),
     thresholdImg: Type.Number({ minimum: 0, maximum: 1 }),
     thresholdBox: Type.Number({ minimum: 0, maximum: 1 }),
     maxPerMinute: Type.Integer({ minimum: 0 }),

@@ -28,7 +28,9 @@ describe('ClassFactory', () => {
   });
 
   it('names the registered aliases when one is unknown', () => {
-    expect(() => ClassFactory.get(ClassType.HEM, 'Nope')).toThrow(/no hard_example_mining class "Nope"; registered: .*IBT/);
+    expect(() => ClassFactory.get(ClassType.HEM, 'Nope')).toThrow(
+      /no hard_example_mining class "Nope"; registered: .*IBT/,
+    );
   });
 
   it('loads a plugin module that exports register(factory, types)', async () => {

@@ -2,7 +2,15 @@ import { parseHyperparameterFlags } from '../../../lib/cli/hyperparameters.js';
 
 describe('parseHyperparameterFlags', () => {
   it('parses values as YAML scalars', () => {
-    expect(parseHyperparameterFlags(['learning_rate=0.01', 'max_iteration=300', 'backbone=resnet18', 'flip=true', 'name='])).toEqual({
+    expect(
+      parseHyperparameterFlags([
+        'learning_rate=0.01',
+        'max_iteration=300',
+        'backbone=resnet18',
+        'flip=true',
+        'name=',
+      ]),
+    ).toEqual({
       learning_rate: 0.01,
       max_iteration: 300,
       backbone: 'resnet18',

@@ -6,7 +6,10 @@ import { basename, join } from 'node:path';
 import { findPcbAoiDataset, loadDataset, readVocFile } from '../../../lib/dataset/index.js';
 
 const FOUND = findPcbAoiDataset();
-if (!FOUND) throw new Error('PCB-AoI dataset not found: set EDGE_STL_PCB_AOI_DIR or place it at ../shared/datasets/pcb-aoi');
+if (!FOUND)
+  throw new Error(
+    'PCB-AoI dataset not found: set EDGE_STL_PCB_AOI_DIR or place it at ../shared/datasets/pcb-aoi',
+  );
 const ROOT: string = FOUND;
 const CLASSES = new Set(['Bad_podu', 'Bad_qiaojiao']);
 
