@@ -8,16 +8,43 @@ interface Command {
 
 /** Subcommands, loaded lazily so that `edge-stl validate` does not pay for TF.js start-up. */
 const COMMANDS: Record<string, Command> = {
-  up: { summary: 'Run the whole loop on this machine (embedded mode)', load: () => import('./commands/up.js') },
-  ianvs: { summary: 'Run an Ianvs single-task-learning benchmark config', load: () => import('./commands/ianvs.js') },
-  validate: { summary: 'Validate SingleTaskLearningJob YAML files', load: () => import('./commands/validate.js') },
-  train: { summary: 'Train a detector (FPN) on an Ianvs index and write model.zip', load: () => import('./commands/train.js') },
-  predict: { summary: 'Run a model.zip on images; write the Ianvs predict_dict', load: () => import('./commands/predict.js') },
-  eval: { summary: 'Score a model.zip on a test index (f1_score, mAP50)', load: () => import('./commands/eval.js') },
+  up: {
+    summary: 'Run the whole loop on this machine (embedded mode)',
+    load: () => import('./commands/up.js'),
+  },
+  ianvs: {
+    summary: 'Run an Ianvs single-task-learning benchmark config',
+    load: () => import('./commands/ianvs.js'),
+  },
+  validate: {
+    summary: 'Validate SingleTaskLearningJob YAML files',
+    load: () => import('./commands/validate.js'),
+  },
+  train: {
+    summary: 'Train a detector (FPN) on an Ianvs index and write model.zip',
+    load: () => import('./commands/train.js'),
+  },
+  predict: {
+    summary: 'Run a model.zip on images; write the Ianvs predict_dict',
+    load: () => import('./commands/predict.js'),
+  },
+  eval: {
+    summary: 'Score a model.zip on a test index (f1_score, mAP50)',
+    load: () => import('./commands/eval.js'),
+  },
   trainer: { summary: 'Run a cloud training worker (BullMQ)', load: () => import('./commands/trainer.js') },
-  labeling: { summary: 'Run the labeling service (web page + API, auto mode)', load: () => import('./commands/labeling.js') },
-  operator: { summary: 'Run the operator (reconciler + edge coordination API)', load: () => import('./commands/operator.js') },
-  'edge-agent': { summary: 'Run the edge agent (inference, sampling outbox, model updates)', load: () => import('./commands/edge-agent.js') },
+  labeling: {
+    summary: 'Run the labeling service (web page + API, auto mode)',
+    load: () => import('./commands/labeling.js'),
+  },
+  operator: {
+    summary: 'Run the operator (reconciler + edge coordination API)',
+    load: () => import('./commands/operator.js'),
+  },
+  'edge-agent': {
+    summary: 'Run the edge agent (inference, sampling outbox, model updates)',
+    load: () => import('./commands/edge-agent.js'),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,152 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../lib/errors/index.js';
+import { createLogger } from '../../lib/log.js';
+import { createObjectStore } from '../../lib/storage/minio-object-store.js';
+import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
+import { LocalJobStore } from '../../operator/adapters/local-job-store.js';
+import { startOperator, type OperatorConfig } from '../../operator/operator.js';
+import type { JobStore } from '../../operator/ports/job-store.js';
+import type { LeaderElector } from '../../operator/ports/leader-election.js';
+import { redisConnection } from '../../operator/redis-connection.js';
+
+const USAGE = `Usage: edge-stl operator [options]
+
+Reconciles SingleTaskLearningJobs and serves the edge coordination API (POST /v1/agents/:node/heartbeat),
+/healthz, /readyz and /metrics on one port.
+
+Job store (one of):
+  --kubeconfig PATH         Kubernetes API (default: in-cluster config, else KUBECONFIG / ~/.kube/config)
+  --local-dir DIR           Local mode: job YAML files in DIR, status files written beside them
+
+Options:
+  --namespace NS            Watch one namespace (default: all)
+  --leader-elect            Run leader election on a coordination.k8s.io/v1 Lease (Kubernetes only)
+  --lease-namespace NS      Namespace of the Lease (default: $POD_NAMESPACE or "default")
+  --lease-name NAME         Lease name (default: edge-stl-operator)
+  --lease-duration SECONDS  Lease duration (default: 15)
+  --agent-tokens-secret NS/NAME  Secret with one agent token per node (key = node name)
+  --host HOST               Listen address (default: 0.0.0.0)
+  --port PORT               Listen port (default: 8080)
+  --heartbeat-interval S    Heartbeat interval asked of agents (default: 10)
+  --concurrency N           Jobs reconciled at the same time (default: 8)
+
+Environment:
+  REDIS_URL                 BullMQ Redis (default: redis://127.0.0.1:6379)
+  S3_ENDPOINT, S3_REGION    Object store endpoint; credentials come from each job's Secret
+                            (local mode: S3_ACCESS_KEY / S3_SECRET_KEY)
+  EDGE_STL_AGENT_TOKEN      Shared agent token (never pass tokens as flags)`;
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a non-negative integer (got "${value}")`);
+  return n;
+}
+
+/** `edge-stl operator`: wires flags, adapters, probes and signals; the logic lives in operator/. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      kubeconfig: { type: 'string' },
+      'local-dir': { type: 'string' },
+      namespace: { type: 'string' },
+      'leader-elect': { type: 'boolean' },
+      'lease-namespace': { type: 'string' },
+      'lease-name': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'agent-tokens-secret': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const env = process.env;
+  if (!env.S3_ENDPOINT) throw new UsageError(`S3_ENDPOINT is not set\n\n${USAGE}`);
+  const sharedToken = env.EDGE_STL_AGENT_TOKEN;
+  const tokensSecret = values['agent-tokens-secret'];
+  if (!sharedToken && !tokensSecret)
+    throw new UsageError(
+      'set EDGE_STL_AGENT_TOKEN or --agent-tokens-secret NS/NAME so agents can authenticate',
+    );
+  if (tokensSecret && !/^[^/]+\/[^/]+$/.test(tokensSecret))
+    throw new UsageError('--agent-tokens-secret must be NS/NAME');
+  if (values['local-dir'] && (values.kubeconfig || values['leader-elect']))
+    throw new UsageError('--local-dir cannot be combined with --kubeconfig or --leader-elect');
+  const log = createLogger('operator');
+  let jobs: JobStore;
+  let elector: LeaderElector | undefined;
+  if (values['local-dir']) {
+    jobs = new LocalJobStore({
+      dir: values['local-dir'],
+      log,
+      defaultSecret:
+        env.S3_ACCESS_KEY && env.S3_SECRET_KEY
+          ? { accessKey: env.S3_ACCESS_KEY, secretKey: env.S3_SECRET_KEY }
+          : undefined,
+    });
+  } else {
+    // Loaded only here, so local mode never pays for the Kubernetes client.
+    const kube = await import('../../operator/kube.js');
+    const kubeConfig = kube.loadKubeConfig(values.kubeconfig);
+    const adapters = kube.kubeAdapters({
+      kubeConfig,
+      log,
+      namespace: values.namespace,
+      ...(values['leader-elect']
+        ? {
+            lease: {
+              namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
+              name: values['lease-name'] ?? 'edge-stl-operator',
+              identity: env.POD_NAME ?? hostname(),
+              leaseDurationSeconds: int('lease-duration', values['lease-duration'], 15),
+            },
+          }
+        : {}),
+    });
+    jobs = adapters.jobs;
+    elector = adapters.elector;
+  }
+  const config: OperatorConfig = {
+    jobs,
+    ...(elector ? { elector } : {}),
+    queue: new BullmqTrainingQueue({
+      connection: redisConnection(env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+      log,
+    }),
+    objectStores: (c) =>
+      createObjectStore({
+        endpoint: env.S3_ENDPOINT!,
+        region: env.S3_REGION,
+        accessKey: c.accessKey,
+        secretKey: c.secretKey,
+      }),
+    agentAuth: {
+      ...(sharedToken ? { sharedToken } : {}),
+      ...(tokensSecret
+        ? { tokensSecret: { namespace: tokensSecret.split('/')[0], name: tokensSecret.split('/')[1] } }
+        : {}),
+    },
+    host: values.host ?? '0.0.0.0',
+    port: int('port', values.port, 8080),
+    heartbeatIntervalSeconds: int('heartbeat-interval', values['heartbeat-interval'], 10),
+    concurrency: int('concurrency', values.concurrency, 8),
+    log,
+  };
+  const operator = await startOperator(config);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await operator.close();
+  return 0;
+}

@@ -1,0 +1,100 @@
+import { Queue, QueueEvents, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import {
+  TRAINING_QUEUE,
+  type TrainingJobData,
+  type TrainingJobResult,
+} from '../../lib/queue/training-queue.js';
+import type { TrainingQueue, TrainingRoundState } from '../ports/training-queue.js';
+
+export interface BullmqTrainingQueueOptions {
+  connection: ConnectionOptions;
+  /** Key prefix (tests isolate themselves with one). */
+  prefix?: string;
+  log: Logger;
+  /** Attempts BullMQ makes itself before the operator sees a failure. */
+  attempts?: number;
+}
+
+/**
+ * TrainingQueue on BullMQ: rounds are added under their deterministic jobId (a second add of the
+ * same id is ignored by BullMQ), completion is observed through QueueEvents and by polling state.
+ */
+export class BullmqTrainingQueue implements TrainingQueue {
+  private readonly queue: Queue<TrainingJobData, TrainingJobResult>;
+  private readonly events: QueueEvents;
+  private readonly listeners: Array<(jobId: string) => void> = [];
+
+  constructor(private readonly opts: BullmqTrainingQueueOptions) {
+    const common = { connection: opts.connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) };
+    this.queue = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, common);
+    this.events = new QueueEvents(TRAINING_QUEUE, common);
+    this.queue.on('error', (err) => opts.log.warn({ err: err.message }, 'Training queue error'));
+    this.events.on('error', (err) => opts.log.warn({ err: err.message }, 'Training queue events error'));
+    const settled = ({ jobId }: { jobId: string }): void => {
+      for (const l of this.listeners) l(jobId);
+    };
+    this.events.on('completed', settled);
+    this.events.on('failed', settled);
+    this.events.on('active', settled);
+  }
+
+  async enqueue(jobId: string, data: TrainingJobData): Promise<{ created: boolean }> {
+    const existing = await this.queue.getJob(jobId);
+    if (existing) return { created: false };
+    await this.queue.add(`${data.namespace}/${data.job}`, data, {
+      jobId,
+      attempts: this.opts.attempts ?? 1,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: false,
+      removeOnFail: false,
+    });
+    return { created: true };
+  }
+
+  async getState(jobId: string): Promise<TrainingRoundState> {
+    const job: Job<TrainingJobData, TrainingJobResult> | undefined = await this.queue.getJob(jobId);
+    if (!job) return { state: 'missing' };
+    const state = await job.getState();
+    switch (state) {
+      case 'completed':
+        return { state: 'completed', result: job.returnvalue, attemptsMade: job.attemptsMade };
+      case 'failed':
+        return { state: 'failed', failedReason: job.failedReason, attemptsMade: job.attemptsMade };
+      case 'active':
+        return { state: 'active', attemptsMade: job.attemptsMade };
+      case 'unknown':
+        return { state: 'missing' };
+      default:
+        return { state: 'waiting', attemptsMade: job.attemptsMade };
+    }
+  }
+
+  async retry(jobId: string): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (job && (await job.getState()) === 'failed') await job.retry('failed');
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children')
+      return false;
+    await job.remove();
+    return true;
+  }
+
+  onSettled(cb: (jobId: string) => void): void {
+    this.listeners.push(cb);
+  }
+
+  /** The underlying queue (tests count jobs). */
+  get bullQueue(): Queue<TrainingJobData, TrainingJobResult> {
+    return this.queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events.close(), this.queue.close()]);
+  }
+}

@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { coordinationRoutes, type CoordinationDeps } from './coordination/coordination-routes.js';
+import type { OperatorMetrics } from './metrics.js';
+
+export interface HttpServerDeps {
+  coordination: CoordinationDeps;
+  metrics: OperatorMetrics;
+  /** Ready = leading and the job cache has been listed. */
+  ready: () => boolean;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The operator's one HTTP server: the coordination API plus `/healthz`, `/readyz` and `/metrics`.
+ * A standby is alive but not ready, so a Service routes agents to the leader only.
+ */
+export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    requestTimeout: deps.requestTimeoutMs ?? 30_000,
+    bodyLimit: 1 << 20,
+    return503OnClosing: true,
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) =>
+    deps.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
+  );
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  await app.register(coordinationRoutes, deps.coordination);
+  return app;
+}

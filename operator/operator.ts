@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import { createLogger } from '../lib/log.js';
+import { EdgeRegistry } from './coordination/edge-registry.js';
+import { ModelUrls } from './coordination/desired-state.js';
+import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
+import { buildHttpServer } from './http-server.js';
+import { JobStorage } from './job-storage.js';
+import { OperatorMetrics } from './metrics.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import { jobKey, refOf, type JobStore } from './ports/job-store.js';
+import { AlwaysLeader, type LeaderElector } from './ports/leader-election.js';
+import type { ObjectStoreFactory } from './ports/object-stores.js';
+import type { TrainingQueue } from './ports/training-queue.js';
+import { Reconciler } from './reconciler.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Everything the operator runs on; the adapters are built by the caller (CLI, local mode, tests). */
+export interface OperatorConfig {
+  jobs: JobStore;
+  queue: TrainingQueue;
+  /** Object stores per job credentials (the S3 endpoint is fixed by the caller). */
+  objectStores: ObjectStoreFactory;
+  agentAuth: AgentAuthConfig;
+  /** Leader election; a single process (local mode) is always the leader. */
+  elector?: LeaderElector;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  heartbeatIntervalSeconds?: number;
+  /** An agent silent this long is Stale (default 3 heartbeats). */
+  staleAfterSeconds?: number;
+  presignExpirySeconds?: number;
+  concurrency?: number;
+  /** Every job is reconciled at least this often. */
+  resyncSeconds?: number;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: OperatorMetrics;
+}
+
+/** A running operator. */
+export interface RunningOperator {
+  /** Base URL of the coordination API (also serves /healthz, /readyz, /metrics). */
+  coordinationUrl: string;
+  metrics: OperatorMetrics;
+  registry: EdgeRegistry;
+  isLeader(): boolean;
+  /** Reconciles a job soon (tests, local mode). */
+  enqueue(namespace: string, name: string): void;
+  /** Graceful stop; `releaseLease: false` leaves the Lease to expire (what a crash does). */
+  close(options?: { releaseLease?: boolean }): Promise<void>;
+}
+
+/** jobId `<ns>.<name>.r<round>` → `<ns>/<name>` (namespaces cannot contain dots; names can). */
+function keyOfTrainingJob(jobId: string): string | null {
+  const m = /^([^.]+)\.(.+)\.r\d+$/.exec(jobId);
+  return m ? `${m[1]}/${m[2]}` : null;
+}
+
+/**
+ * Starts the operator: HTTP server first (health answers at once), then leader election; while
+ * leading, the job store is watched and keys flow through the work queue to the reconciler.
+ */
+export async function startOperator(config: OperatorConfig): Promise<RunningOperator> {
+  const log = config.log ?? createLogger('operator');
+  const clock = config.clock ?? systemClock;
+  const metrics = config.metrics ?? new OperatorMetrics();
+  const interval = config.heartbeatIntervalSeconds ?? 10;
+  const registry = new EdgeRegistry((config.staleAfterSeconds ?? interval * 3) * 1000);
+  const storage = new JobStorage(config.jobs, config.objectStores);
+  const elector = config.elector ?? new AlwaysLeader();
+  const reconciler = new Reconciler({
+    jobs: config.jobs,
+    queue: config.queue,
+    storage,
+    registry,
+    clock,
+    log,
+    dropTimeoutMs: interval * 3000,
+  });
+  let queue: WorkQueue | null = null;
+  const makeQueue = (): WorkQueue =>
+    new WorkQueue((key) => reconciler.reconcile(key), {
+      concurrency: config.concurrency ?? 8,
+      onError: (key, err, attempt) => {
+        metrics.errors.inc({ source: 'reconcile' });
+        log.warn(
+          { job: key, attempt, err: (err as Error)?.message ?? String(err) },
+          'Reconcile failed; requeued',
+        );
+      },
+      onHandled: (_key, ms, ok) => {
+        metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
+        metrics.reconcileSeconds.observe(ms / 1000);
+      },
+    });
+  const enqueue = (key: string): void => queue?.add(key);
+  config.queue.onSettled((jobId) => {
+    const key = keyOfTrainingJob(jobId);
+    if (key) enqueue(key);
+  });
+
+  const app = await buildHttpServer({
+    metrics,
+    ready: () => elector.isLeader() && config.jobs.synced(),
+    coordination: {
+      jobs: config.jobs,
+      registry,
+      tokens: new TokenVerifier(config.agentAuth, config.jobs),
+      urls: new ModelUrls(storage, config.presignExpirySeconds ?? 3600),
+      clock,
+      metrics,
+      heartbeatIntervalSeconds: interval,
+      isLeader: () => elector.isLeader() && config.jobs.synced(),
+      onJobChanged: enqueue,
+      log,
+    },
+  });
+  const address = await app.listen({ host: config.host ?? '127.0.0.1', port: config.port ?? 0 });
+  const coordinationUrl = address.replace('[::1]', '127.0.0.1');
+
+  let leading: Promise<void> = Promise.resolve();
+  const startLeading = async (): Promise<void> => {
+    metrics.leader.set(1);
+    queue = makeQueue();
+    queue.start();
+    await config.jobs.watchKeys((ref) => enqueue(jobKey(ref)));
+    for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
+  };
+  const stopLeading = async (): Promise<void> => {
+    metrics.leader.set(0);
+    const q = queue;
+    queue = null;
+    await q?.shutdown();
+    await config.jobs.stop();
+  };
+  await elector.run({
+    onStartedLeading: () => {
+      leading = leading
+        .then(startLeading)
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'Cannot start leading'));
+    },
+    onStoppedLeading: () => {
+      leading = leading
+        .then(stopLeading)
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'Cannot stop leading'));
+    },
+  });
+
+  const timers = [
+    setInterval(
+      () => {
+        for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
+      },
+      (config.resyncSeconds ?? 300) * 1000,
+    ),
+    setInterval(() => {
+      metrics.jobsByPhase.reset();
+      for (const job of config.jobs.list())
+        metrics.jobsByPhase.inc({ phase: job.status?.phase ?? 'Pending' });
+      const agents = registry.countByState(clock.now().getTime());
+      metrics.agentsByState.set({ state: 'Online' }, agents.online);
+      metrics.agentsByState.set({ state: 'Stale' }, agents.stale);
+      // Stale agents' labels now come from their Node objects.
+      registry.expireAgentLabels(clock.now().getTime());
+      for (const node of registry.staleNodes(clock.now().getTime()))
+        void config.jobs
+          .getNodeLabels(node)
+          .then((labels) => labels && registry.setNodeLabels(node, labels))
+          .catch(() => undefined);
+    }, 5000),
+  ];
+  for (const t of timers) t.unref?.();
+  log.info({ url: coordinationUrl }, 'Operator started');
+
+  return {
+    coordinationUrl,
+    metrics,
+    registry,
+    isLeader: () => elector.isLeader(),
+    enqueue: (namespace, name) => enqueue(`${namespace}/${name}`),
+    close: async (options = {}) => {
+      for (const t of timers) clearInterval(t);
+      await app.close();
+      await elector.stop({ release: options.releaseLease ?? true });
+      await leading;
+      await stopLeading();
+      // The operator owns the adapters it was given.
+      await config.queue.close();
+      log.info({}, 'Operator stopped');
+    },
+  };
+}

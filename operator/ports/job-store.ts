@@ -1,0 +1,65 @@
+import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../lib/api/v1alpha1/index.js';
+
+/** Namespace and name of a job; the work-queue key is `<ns>/<name>`. */
+export interface JobRef {
+  namespace: string;
+  name: string;
+}
+
+/** A Kubernetes Event about a job (Normal on progress, Warning on trouble). */
+export interface JobEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * The job-store port: where SingleTaskLearningJobs live. The reconciler sees only this, so the same
+ * code runs on the Kubernetes API (KubeJobStore) and on YAML files (LocalJobStore).
+ */
+export interface JobStore {
+  /** Starts watching; `onKey` is called for every job added, changed or deleted (and on relists). */
+  watchKeys(onKey: (ref: JobRef) => void): Promise<void>;
+  /** Stops watching. */
+  stop(): Promise<void>;
+  /** True once the first list has been loaded (readiness). */
+  synced(): boolean;
+  /** The cached job, or null when it does not exist. */
+  get(ref: JobRef): Promise<SingleTaskLearningJob | null>;
+  /** Every cached job. */
+  list(): readonly SingleTaskLearningJob[];
+  /**
+   * Merge-patches `/status` (status and observedGeneration computed by the caller) and returns the
+   * stored object. Retries on conflict; never touches spec.
+   */
+  patchStatus(
+    job: SingleTaskLearningJob,
+    status: SingleTaskLearningJobStatus,
+  ): Promise<SingleTaskLearningJob>;
+  /** Adds a finalizer, guarded by the job's resourceVersion; returns the updated job. */
+  addFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<SingleTaskLearningJob>;
+  /** Removes a finalizer, guarded by the job's resourceVersion; the job may be gone afterwards. */
+  removeFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<void>;
+  /** Records an Event about the job (best effort: a failure is logged, never thrown). */
+  emitEvent(job: SingleTaskLearningJob, event: JobEvent): Promise<void>;
+  /** Labels of a cluster node (for offline agents), or null when unknown. */
+  getNodeLabels(node: string): Promise<Record<string, string> | null>;
+  /** Decoded data of a Secret, or null when it does not exist. */
+  getSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
+}
+
+/** `<ns>/<name>`. */
+export function jobKey(ref: JobRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+/** Inverse of jobKey. */
+export function parseJobKey(key: string): JobRef {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** The ref of a stored job. */
+export function refOf(job: SingleTaskLearningJob): JobRef {
+  return { namespace: job.metadata?.namespace ?? 'default', name: job.metadata?.name ?? '' };
+}

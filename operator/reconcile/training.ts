@@ -1,0 +1,221 @@
+import { CONDITION_TYPE, MODEL_STATE, PHASE, REASON, TRAINING_STATE } from '../../lib/api/v1alpha1/index.js';
+import type { ModelRef, TrainingJobData } from '../../lib/queue/training-queue.js';
+import { trainingJobId } from '../../lib/queue/training-queue.js';
+import { labeledIndexKey } from '../../lib/storage/layout.js';
+import { formatS3Uri } from '../../lib/storage/s3-uri.js';
+import { evaluateModel } from '../state-machine/evaluation.js';
+import { recordModel } from '../state-machine/model-history.js';
+import { startRollout } from '../state-machine/rollout.js';
+import { TRAINING_POLL_MS, type ReconcileContext, type ReconcilerDeps } from './context.js';
+
+/** The training payload of a round: everything by URI. */
+export function trainingData(ctx: ReconcileContext, round: number): TrainingJobData {
+  const { spec, ref } = ctx;
+  const current = ctx.status.currentModel;
+  const deployed: ModelRef | undefined = current
+    ? { version: current.version, uri: current.uri, sha256: current.sha256 }
+    : undefined;
+  const labeled = round > 0 && (ctx.status.samples?.labeled ?? 0) > 0;
+  return {
+    namespace: ref.namespace,
+    job: ref.name,
+    round,
+    bucket: spec.storage.bucket,
+    algorithm: {
+      name: spec.algorithm.name,
+      hyperparameters: spec.algorithm.hyperparameters as TrainingJobData['algorithm']['hyperparameters'],
+    },
+    dataset: {
+      trainIndex: spec.dataset.trainIndex,
+      testIndex: spec.dataset.testIndex,
+      ...(labeled
+        ? { labeledIndex: formatS3Uri(spec.storage.bucket, labeledIndexKey(ref.namespace, ref.name)) }
+        : {}),
+      classes: spec.dataset.classes,
+      ...(round === 0 && spec.dataset.trainFraction !== undefined
+        ? { trainFraction: spec.dataset.trainFraction }
+        : {}),
+    },
+    ...(deployed ? { baseModel: deployed, deployedModel: deployed } : {}),
+    evaluation: { metric: spec.evaluation.metric },
+  };
+}
+
+/**
+ * Enqueues a round under its deterministic jobId, then records it. Enqueue comes first: if the
+ * operator dies before the status patch, the retry re-enqueues the same jobId, which BullMQ ignores.
+ */
+export async function dispatchRound(
+  deps: ReconcilerDeps,
+  ctx: ReconcileContext,
+  round: number,
+): Promise<void> {
+  const jobId = trainingJobId(ctx.ref.namespace, ctx.ref.name, round);
+  const { created } = await deps.queue.enqueue(jobId, trainingData(ctx, round));
+  deps.log.info({ job: ctx.key, round, jobId, created }, 'Enqueued training round');
+  const previous = ctx.status.training?.round === round ? ctx.status.training : undefined;
+  ctx.status.round = round;
+  ctx.status.training = {
+    round,
+    jobId,
+    state: TRAINING_STATE.Queued,
+    attempts: previous?.attempts ?? 1,
+    failures: previous?.failures ?? 0,
+    startedAt: previous?.startedAt ?? ctx.now.toISOString(),
+  };
+  ctx.condition({
+    type: CONDITION_TYPE.Training,
+    status: 'True',
+    reason: REASON.TrainingQueued,
+    message: `round ${round} queued as ${jobId}`,
+  });
+  if (!previous)
+    ctx.event({
+      type: 'Normal',
+      reason: REASON.TrainingQueued,
+      message: `Round ${round} queued as ${jobId}`,
+    });
+  ctx.phase(PHASE.Training, `round ${round} queued`);
+  ctx.requeue(TRAINING_POLL_MS);
+}
+
+/** Training: follows the queued round; a failure is retried under the same jobId up to backoffLimit. */
+export async function observeTraining(deps: ReconcilerDeps, ctx: ReconcileContext): Promise<void> {
+  const t = ctx.status.training;
+  if (!t?.jobId || t.round === undefined) {
+    await dispatchRound(deps, ctx, ctx.status.round ?? 0);
+    return;
+  }
+  const st = await deps.queue.getState(t.jobId);
+  switch (st.state) {
+    case 'missing':
+      await dispatchRound(deps, ctx, t.round);
+      return;
+    case 'waiting':
+      t.state = TRAINING_STATE.Queued;
+      ctx.requeue(TRAINING_POLL_MS);
+      return;
+    case 'active':
+      t.state = TRAINING_STATE.Active;
+      ctx.condition({
+        type: CONDITION_TYPE.Training,
+        status: 'True',
+        reason: REASON.TrainingRunning,
+        message: `round ${t.round} running (${t.jobId})`,
+      });
+      ctx.requeue(TRAINING_POLL_MS);
+      return;
+    case 'failed': {
+      t.failures = (t.failures ?? 0) + 1;
+      t.message = st.failedReason ?? 'failed';
+      ctx.event({
+        type: 'Warning',
+        reason: REASON.TrainingFailed,
+        message: `Round ${t.round} failed (${t.failures}/${ctx.spec.runPolicy.backoffLimit + 1}): ${t.message}`,
+      });
+      if (t.failures > ctx.spec.runPolicy.backoffLimit) {
+        t.state = TRAINING_STATE.Failed;
+        ctx.condition({
+          type: CONDITION_TYPE.Training,
+          status: 'False',
+          reason: REASON.TrainingFailed,
+          message: t.message,
+        });
+        ctx.condition({
+          type: CONDITION_TYPE.Failed,
+          status: 'True',
+          reason: REASON.BackoffLimitExceeded,
+          message: `round ${t.round} failed ${t.failures} time(s): ${t.message}`,
+        });
+        ctx.status.completionTime = ctx.now.toISOString();
+        ctx.phase(PHASE.Failed, 'backoffLimit exceeded', 'Warning');
+        return;
+      }
+      await deps.queue.retry(t.jobId);
+      t.attempts = (t.attempts ?? 1) + 1;
+      t.state = TRAINING_STATE.Queued;
+      ctx.requeue(TRAINING_POLL_MS);
+      return;
+    }
+    case 'completed':
+      t.state = TRAINING_STATE.Completed;
+      t.message = undefined;
+      ctx.result = st.result;
+      ctx.condition({
+        type: CONDITION_TYPE.Training,
+        status: 'False',
+        reason: REASON.TrainingSucceeded,
+        message: `round ${t.round} trained ${st.result?.version ?? ''}`,
+      });
+      ctx.phase(PHASE.Evaluating, `round ${t.round} trained`);
+  }
+}
+
+/** Ends a round: Completed at maxRounds, else back to Serving. */
+export function afterRound(ctx: ReconcileContext, why: string): void {
+  if ((ctx.status.round ?? 0) >= ctx.spec.runPolicy.maxRounds) {
+    ctx.status.completionTime = ctx.now.toISOString();
+    ctx.event({
+      type: 'Normal',
+      reason: REASON.MaxRoundsReached,
+      message: `Round ${ctx.status.round} of ${ctx.spec.runPolicy.maxRounds} done`,
+    });
+    ctx.phase(PHASE.Completed, `${why}; maxRounds reached`);
+    return;
+  }
+  ctx.phase(PHASE.Serving, why);
+}
+
+/**
+ * Evaluating: deploy only when `new <operator> baseline + minImprovement`; otherwise record the
+ * round as Rejected with its metrics. The baseline is the deployed model evaluated in the same job.
+ */
+export async function evaluate(deps: ReconcilerDeps, ctx: ReconcileContext): Promise<void> {
+  const t = ctx.status.training!;
+  const result = ctx.result ?? (await deps.queue.getState(t.jobId!)).result;
+  if (!result) {
+    // The queue lost the result (Redis flushed): train the round again.
+    ctx.phase(PHASE.Training, `result of ${t.jobId} is gone; retraining`, 'Warning');
+    ctx.status.training = undefined;
+    await dispatchRound(deps, ctx, t.round!);
+    return;
+  }
+  const metric = ctx.spec.evaluation.metric;
+  const current = ctx.status.currentModel;
+  const baseline = current ? (result.baselineMetrics?.[metric] ?? current.metrics?.[metric] ?? null) : null;
+  const decision = evaluateModel(ctx.spec.evaluation, result.metrics, baseline);
+  ctx.status.models = recordModel(ctx.status.models, {
+    version: result.version,
+    round: t.round,
+    uri: result.uri,
+    sha256: result.sha256,
+    metrics: result.metrics,
+    baselineMetrics: result.baselineMetrics,
+    trainSeconds: result.trainSeconds,
+    labeledSamples: result.labeledSamples,
+    createdAt: ctx.now.toISOString(),
+    state: decision.accept ? MODEL_STATE.Deployed : MODEL_STATE.Rejected,
+    reason: decision.message,
+  });
+  if (current && baseline !== null && current.metrics?.[metric] === undefined)
+    current.metrics = { ...(current.metrics ?? {}), [metric]: baseline };
+  if (!decision.accept) {
+    ctx.event({
+      type: 'Normal',
+      reason: REASON.ModelRejected,
+      message: `Model ${result.version} rejected: ${decision.message}`,
+    });
+    afterRound(ctx, `${result.version} rejected`);
+    return;
+  }
+  ctx.event({
+    type: 'Normal',
+    reason: REASON.ModelAccepted,
+    message: `Model ${result.version} accepted: ${decision.message}`,
+  });
+  const nodes = deps.registry.selectedNodes(ctx.key, ctx.spec.edge.nodeSelector, ctx.now.getTime());
+  const step = startRollout(ctx.spec.rollout, nodes, result.version, current?.version ?? null, ctx.now);
+  ctx.status.rollout = step.rollout;
+  for (const e of step.events) ctx.event(e);
+  ctx.phase(PHASE.Deploying, `${result.version} accepted`);
+}

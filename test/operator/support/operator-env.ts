@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { API_VERSION, KIND } from '../../../lib/api/v1alpha1/index.js';
+import type { SingleTaskLearningJob, SingleTaskLearningJobSpec } from '../../../lib/api/v1alpha1/index.js';
+import { createLogger } from '../../../lib/log.js';
+import { TRAINING_QUEUE } from '../../../lib/queue/training-queue.js';
+import { createObjectStore } from '../../../lib/storage/minio-object-store.js';
+import type { ObjectStore } from '../../../lib/storage/object-store.js';
+import { BullmqTrainingQueue } from '../../../operator/adapters/bullmq-training-queue.js';
+import { KubeJobStore } from '../../../operator/adapters/kube-job-store.js';
+import { KubeLeaseElector } from '../../../operator/adapters/kube-lease-elector.js';
+import { startOperator, type OperatorConfig, type RunningOperator } from '../../../operator/operator.js';
+import { redisConnection } from '../../../operator/redis-connection.js';
+import type { FakeKubeApiServer, KObj } from '../../support/fake-kube-apiserver.js';
+import { testRedisUrl, testS3Config, testStore, uniqueBucket } from '../../support/env.js';
+import { credentialsSecret, startFakeCluster } from './fake-cluster.js';
+import { SimAgent } from './sim-agent.js';
+import { SimTrainer } from './sim-trainer.js';
+
+export const AGENT_TOKEN = 'agent-shared-token';
+export const NS = 'default';
+
+/** A fake cluster, a bucket with a dataset, a simulated trainer, and operators on demand. */
+export interface OperatorEnv {
+  api: FakeKubeApiServer;
+  bucket: string;
+  store: ObjectStore;
+  prefix: string;
+  trainer: SimTrainer;
+  operators: RunningOperator[];
+  agents: SimAgent[];
+  startOperator(
+    extra?: Partial<OperatorConfig> & { lease?: { identity: string; durationSeconds: number } },
+  ): Promise<RunningOperator>;
+  createJob(name: string, spec?: Partial<SingleTaskLearningJobSpec>): KObj;
+  job(name: string): SingleTaskLearningJob | null;
+  agent(node: string, labels: Record<string, string> | undefined, op?: () => RunningOperator): SimAgent;
+  trainingJobs(name: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function baseSpec(bucket: string): SingleTaskLearningJobSpec {
+  return {
+    dataset: {
+      trainIndex: `s3://${bucket}/datasets/d/train/index.txt`,
+      testIndex: `s3://${bucket}/datasets/d/test/index.txt`,
+      classes: ['a', 'b'],
+    },
+    storage: { bucket, credentialsSecret: 's3' },
+    edge: { nodeSelector: { line: 'a' } },
+    trigger: { minNewSamples: 2, checkPeriodSeconds: 1 },
+    rollout: { strategy: 'all', soakSeconds: 0 },
+    runPolicy: { maxRounds: 3 },
+  };
+}
+
+export async function startOperatorEnv(
+  name: string,
+  metric: (round: number) => number = (r) => 0.5 + r * 0.1,
+): Promise<OperatorEnv> {
+  const { api, kubeConfig } = await startFakeCluster();
+  const s3 = testS3Config();
+  const store = testStore();
+  const bucket = uniqueBucket(`op-${name}`);
+  await store.ensureBucket(bucket);
+  await store.putObject(bucket, 'datasets/d/train/index.txt', 'JPEGImages/1.jpg Annotations/1.xml\n');
+  await store.putObject(bucket, 'datasets/d/test/index.txt', 'JPEGImages/2.jpg Annotations/2.xml\n');
+  api.seed('secrets', credentialsSecret(NS, 's3', s3.accessKey, s3.secretKey));
+  const prefix = `op-${name}-${randomBytes(4).toString('hex')}`;
+  const connection = redisConnection(testRedisUrl());
+  const trainer = new SimTrainer({ connection, prefix, store, metric });
+  const log = createLogger(`operator-test-${name}`, { level: process.env.LOG_LEVEL ?? 'silent' });
+  const operators: RunningOperator[] = [];
+  const agents: SimAgent[] = [];
+  const env: OperatorEnv = {
+    api,
+    bucket,
+    store,
+    prefix,
+    trainer,
+    operators,
+    agents,
+    async startOperator(extra = {}) {
+      const { lease, ...rest } = extra;
+      const op = await startOperator({
+        jobs: new KubeJobStore({ kubeConfig, log, staleAfterMs: 60_000 }),
+        queue: new BullmqTrainingQueue({ connection, prefix, log }),
+        objectStores: (c) =>
+          createObjectStore({ endpoint: s3.endpoint, accessKey: c.accessKey, secretKey: c.secretKey }),
+        agentAuth: { sharedToken: AGENT_TOKEN },
+        heartbeatIntervalSeconds: 1,
+        staleAfterSeconds: 3,
+        log,
+        ...(lease
+          ? {
+              elector: new KubeLeaseElector({
+                kubeConfig,
+                log,
+                namespace: NS,
+                name: 'edge-stl-operator',
+                identity: lease.identity,
+                leaseDurationSeconds: lease.durationSeconds,
+                retryPeriodMs: 200,
+              }),
+            }
+          : {}),
+        ...rest,
+      });
+      operators.push(op);
+      return op;
+    },
+    createJob(jobName, spec = {}) {
+      return api.seed('singletasklearningjobs', {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: jobName, namespace: NS },
+        spec: { ...baseSpec(bucket), ...spec },
+      });
+    },
+    job(jobName) {
+      try {
+        return api.store.get(
+          api.resource('singletasklearningjobs'),
+          NS,
+          jobName,
+        ) as unknown as SingleTaskLearningJob;
+      } catch {
+        return null;
+      }
+    },
+    agent(node, labels, op) {
+      const a = new SimAgent(
+        node,
+        labels,
+        () => (op ? op() : operators[operators.length - 1]).coordinationUrl,
+        AGENT_TOKEN,
+      );
+      agents.push(a);
+      return a;
+    },
+    async trainingJobs(jobName) {
+      const q = new Queue(TRAINING_QUEUE, { connection, prefix });
+      const jobs = await q.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
+      await q.close();
+      return jobs.filter((j) => j?.data?.job === jobName).length;
+    },
+    async close() {
+      for (const a of agents) a.stop();
+      for (const op of operators) await op.close().catch(() => undefined);
+      await trainer.close();
+      await api.close();
+    },
+  };
+  return env;
+}

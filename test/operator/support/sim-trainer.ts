@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { TrainingJobData, TrainingJobResult } from '../../../lib/queue/training-queue.js';
+import { TRAINING_QUEUE } from '../../../lib/queue/training-queue.js';
+import { modelKey, SHA256_METADATA_KEY } from '../../../lib/storage/layout.js';
+import type { ObjectStore } from '../../../lib/storage/object-store.js';
+import { formatS3Uri } from '../../../lib/storage/s3-uri.js';
+
+export interface SimTrainerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  store: ObjectStore;
+  /** f1_score of the model trained in a round. */
+  metric: (round: number) => number;
+  /** Rounds that throw (once each). */
+  failRounds?: Set<number>;
+}
+
+/**
+ * A lightweight stand-in for the cloud trainer (the operator tests exercise the operator, not
+ * training): a real BullMQ worker that publishes a small immutable model object per round under
+ * the layout's key, with its sha256, and returns the TrainingJobResult contract.
+ */
+export class SimTrainer {
+  readonly worker: Worker<TrainingJobData, TrainingJobResult>;
+  readonly seen: TrainingJobData[] = [];
+  gate: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: SimTrainerOptions) {
+    this.worker = new Worker<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, (job) => this.process(job), {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      concurrency: 4,
+    });
+    this.worker.on('error', () => undefined);
+  }
+
+  private async process(job: Job<TrainingJobData, TrainingJobResult>): Promise<TrainingJobResult> {
+    const d = job.data;
+    this.seen.push(d);
+    await this.gate;
+    if (this.opts.failRounds?.delete(d.round)) throw new Error(`simulated failure of round ${d.round}`);
+    const body = Buffer.concat([Buffer.from(`model ${d.namespace}/${d.job} r${d.round}\n`), randomBytes(64)]);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const key = modelKey(d.namespace, d.job, d.round);
+    await this.opts.store.putObject(d.bucket, key, body, { metadata: { [SHA256_METADATA_KEY]: sha256 } });
+    const baseline = d.deployedModel
+      ? { f1_score: this.opts.metric(Number(d.deployedModel.version.slice(1))) }
+      : null;
+    return {
+      version: `v${d.round}`,
+      uri: formatS3Uri(d.bucket, key),
+      sha256,
+      metrics: { f1_score: this.opts.metric(d.round) },
+      baselineMetrics: baseline,
+      trainSeconds: 0.01,
+      labeledSamples: 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}
