@@ -34,6 +34,7 @@ Options:
 Environment:
   REDIS_URL                 BullMQ Redis (default: redis://127.0.0.1:6379)
   S3_ENDPOINT, S3_REGION    Object store endpoint; credentials come from each job's Secret
+  S3_PUBLIC_ENDPOINT        Endpoint edge agents reach S3 at, for presigned model URLs (optional)
                             (local mode: S3_ACCESS_KEY / S3_SECRET_KEY)
   EDGE_STL_AGENT_TOKEN      Shared agent token (never pass tokens as flags)`;
 
@@ -123,12 +124,11 @@ export async function run(argv: string[]): Promise<number> {
       log,
     }),
     objectStores: (c) =>
-      createObjectStore({
-        endpoint: env.S3_ENDPOINT!,
-        region: env.S3_REGION,
-        accessKey: c.accessKey,
-        secretKey: c.secretKey,
-      }),
+      createObjectStore(
+        { endpoint: env.S3_ENDPOINT!, region: env.S3_REGION, accessKey: c.accessKey, secretKey: c.secretKey },
+        // Model URLs handed to edge agents are signed for the address the edge reaches S3 at.
+        env.S3_PUBLIC_ENDPOINT ? { presignEndpoint: env.S3_PUBLIC_ENDPOINT } : {},
+      ),
     agentAuth: {
       ...(sharedToken ? { sharedToken } : {}),
       ...(tokensSecret

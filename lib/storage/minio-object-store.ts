@@ -12,6 +12,11 @@ import { StorageError } from './storage-error.js';
 export interface MinioObjectStoreOptions {
   /** Objects larger than this go up as multipart uploads in parts of this size. Min 5 MiB; default 64 MiB. */
   partSize?: number;
+  /**
+   * Endpoint that presigned URLs are signed for, when their users reach S3 at another address than
+   * this process does (edge nodes behind NAT). Signing needs no network call: the region is set.
+   */
+  presignEndpoint?: string;
 }
 
 /** Default region: set explicitly so the client never issues a GetBucketLocation round trip. */
@@ -32,19 +37,11 @@ const STANDARD_HEADERS = new Set([
 /** The {@link ObjectStore} port over the `minio` client: MinIO, AWS S3 and the embedded s3rver alike. */
 export class MinioObjectStore implements ObjectStore {
   readonly client: Client;
+  private readonly presignClient: Client;
 
   constructor(config: S3Config, options: MinioObjectStoreOptions = {}) {
-    const url = parseEndpoint(config.endpoint);
-    this.client = new Client({
-      endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port ? Number(url.port) : undefined,
-      useSSL: url.protocol === 'https:',
-      accessKey: config.accessKey,
-      secretKey: config.secretKey,
-      region: config.region ?? DEFAULT_REGION,
-      pathStyle: true,
-      ...(options.partSize ? { partSize: options.partSize } : {}),
-    });
+    this.client = minioClient(config, config.endpoint, options.partSize);
+    this.presignClient = options.presignEndpoint ? minioClient(config, options.presignEndpoint) : this.client;
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
@@ -196,7 +193,7 @@ export class MinioObjectStore implements ObjectStore {
   }
 
   async presignedGetUrl(bucket: string, key: string, expirySeconds = 3600): Promise<string> {
-    return this.call(bucket, key, () => this.client.presignedGetObject(bucket, key, expirySeconds));
+    return this.call(bucket, key, () => this.presignClient.presignedGetObject(bucket, key, expirySeconds));
   }
 
   /** Runs one client call and turns its failure into a {@link StorageError} naming bucket and key. */
@@ -273,5 +270,19 @@ function wrap(err: unknown, bucket: string, key: string): StorageError {
   const reason = err instanceof Error ? err.message : String(err);
   return new StorageError('STORAGE_FAILED', `Object store request for ${where} failed: ${code ?? reason}`, {
     cause: err,
+  });
+}
+
+function minioClient(config: S3Config, endpoint: string, partSize?: number): Client {
+  const url = parseEndpoint(endpoint);
+  return new Client({
+    endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : undefined,
+    useSSL: url.protocol === 'https:',
+    accessKey: config.accessKey,
+    secretKey: config.secretKey,
+    region: config.region ?? DEFAULT_REGION,
+    pathStyle: true,
+    ...(partSize ? { partSize } : {}),
   });
 }

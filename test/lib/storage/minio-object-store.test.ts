@@ -163,6 +163,17 @@ describe('MinioObjectStore against the embedded S3 endpoint', () => {
     expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('60');
   });
 
+  test('presigned URLs can be signed for the endpoint the edge reaches (presignEndpoint)', async () => {
+    await store.putObject(bucket, 'presigned/public.zip', 'public bytes');
+    const config = testS3Config();
+    const publicEndpoint = config.endpoint.replace('127.0.0.1', 'localhost');
+    const edgeFacing = new MinioObjectStore(config, { presignEndpoint: publicEndpoint });
+    const url = await edgeFacing.presignedGetUrl(bucket, 'presigned/public.zip', 60);
+    expect(url.startsWith(`${publicEndpoint}/${bucket}/presigned/public.zip?`)).toBe(true);
+    const response = await fetch(url);
+    expect(await response.text()).toBe('public bytes');
+  });
+
   test('a missing bucket is a typed BUCKET_NOT_FOUND', async () => {
     await expect(store.putObject(uniqueBucket('missing'), 'k', 'v')).rejects.toMatchObject({
       code: 'BUCKET_NOT_FOUND',
