@@ -9,6 +9,11 @@ export interface CameraOptions {
   /** Images per second this camera sends. */
   rate: number;
   signal: AbortSignal;
+  /**
+   * While true the camera waits: on one machine the cameras, edge inference and cloud training
+   * share the same cores, so the line pauses while the cloud trains.
+   */
+  paused?: () => boolean;
 }
 
 export interface CameraStats {
@@ -30,6 +35,7 @@ export async function runSimulatedCamera(options: CameraOptions, stats: CameraSt
   if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
   const periodMs = 1000 / options.rate;
   for (let i = 0; !signal.aborted; i = (i + 1) % images.length) {
+    while (options.paused?.() && !signal.aborted) await sleep(500, signal);
     const started = Date.now();
     try {
       const body = await readFile(images[i]);

@@ -54,6 +54,8 @@ export interface UpResult {
 }
 
 const DEFAULT_QUEUE_PREFIX = 'edge-stl-local';
+/** Phases in which the (one-machine) cloud trains or evaluates: the simulated line pauses. */
+const TRAINING_PHASES = new Set<string>([PHASE.Training, PHASE.Evaluating]);
 
 async function readJob(file: string): Promise<SingleTaskLearningJob> {
   const doc = loadYaml(await readFile(file, 'utf8')) as SingleTaskLearningJob;
@@ -202,6 +204,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     const cameraAbort = new AbortController();
     const onAbort = () => cameraAbort.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    let phaseNow: string = PHASE.Pending;
     const images = await cameraImages(
       options.imagesDir ?? join(options.datasetDir, 'test_data', 'JPEGImages'),
     );
@@ -213,6 +216,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
           images: rotate(images, i * 7),
           rate: profile.cameraRate,
           signal: cameraAbort.signal,
+          paused: () => TRAINING_PHASES.has(phaseNow),
         },
         stats[i],
       ),
@@ -231,6 +235,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       current = await jobs.get(ref);
       const status = current?.status;
       const phase = status?.phase ?? PHASE.Pending;
+      phaseNow = phase;
       const last = timeline[timeline.length - 1];
       if (!last || last.phase !== phase || last.round !== (status?.round ?? 0)) {
         timeline.push({ at: new Date().toISOString(), phase, round: status?.round ?? 0 });
