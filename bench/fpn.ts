@@ -18,9 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FpnModel, FpnWorkerPool } from '../lib/algorithms/fpn/index.js';
 import { loadDataset } from '../lib/dataset/index.js';
 import { initBackend, type BackendChoice } from '../lib/tf/index.js';
+import { findPcbAoiDataset } from '../lib/dataset/index.js';
 
 const DATASET = resolve(
-  process.env.BENCH_DATASET ?? join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
+  process.env.BENCH_DATASET ??
+    findPcbAoiDataset() ??
+    join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
 );
 const PRESET = process.env.BENCH_PRESET ?? 'default';
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);

@@ -26,9 +26,12 @@ import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { startEmbeddedS3 } from '../lib/storage/embedded-s3.js';
 import { formatS3Uri } from '../lib/storage/s3-uri.js';
+import { findPcbAoiDataset } from '../lib/dataset/index.js';
 
 const DATASET = resolve(
-  process.env.BENCH_DATASET ?? join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
+  process.env.BENCH_DATASET ??
+    findPcbAoiDataset() ??
+    join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
 );
 const PRESET = process.env.BENCH_PRESET ?? 'quick';
 const MAX_ITERATION = process.env.BENCH_MAX_ITERATION ? Number(process.env.BENCH_MAX_ITERATION) : undefined;

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PredictDict } from '../../../lib/algorithm/types.js';
-import { formatVoc, loadDataset, type Dataset } from '../../../lib/dataset/index.js';
+import { findPcbAoiDataset, formatVoc, loadDataset, type Dataset } from '../../../lib/dataset/index.js';
 import {
   evaluateDetections,
   evaluateMetrics,
@@ -13,7 +13,7 @@ import {
   readAnnotations,
 } from '../../../lib/metrics/index.js';
 
-const PCB_TEST_INDEX = join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi', 'test_data', 'index.txt');
+const PCB_TEST_INDEX = join(findPcbAoiDataset() ?? '/missing-pcb-aoi-dataset', 'test_data', 'index.txt');
 
 describe('metricByName', () => {
   it('knows f1_score, mAP50 and f1@<iou>', () => {
