@@ -66,9 +66,10 @@ export function resolveProfile(name: string): Profile {
  */
 export function applyProfile(job: SingleTaskLearningJob, profile: Profile): SingleTaskLearningJob {
   const spec = structuredClone(job.spec);
+  const paced = profile.trainMinutes > 0 ? { time_budget_minutes: profile.trainMinutes } : {};
   spec.algorithm = {
     ...spec.algorithm,
-    hyperparameters: { preset: profile.preset, ...(spec.algorithm?.hyperparameters ?? {}) },
+    hyperparameters: { preset: profile.preset, ...paced, ...(spec.algorithm?.hyperparameters ?? {}) },
   };
   spec.runPolicy = { maxRounds: profile.maxRounds, ...spec.runPolicy };
   spec.trigger = { minNewSamples: profile.minNewSamples, ...spec.trigger };

@@ -1,3 +1,5 @@
+import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
+import { applyProfile, PROFILES } from '../../local/profiles.js';
 import { renderHtmlReport } from '../../local/report/html-report.js';
 import type { RunSummary } from '../../local/report/run-summary.js';
 import { renderView } from '../../local/terminal-view.js';
@@ -76,5 +78,34 @@ describe('report', () => {
     expect(lines[1]).toContain('50/100');
     expect(lines[1]).toContain('ETA 1:05');
     expect(lines[3]).toContain('edge-0');
+  });
+});
+
+describe('profiles', () => {
+  const job = {
+    apiVersion: 'edgestl.io/v1alpha1',
+    kind: 'SingleTaskLearningJob',
+    metadata: { name: 'j' },
+    spec: {
+      algorithm: { name: 'FPN', hyperparameters: { learning_rate: 0.01 } },
+      dataset: { trainIndex: 's3://b/t/index.txt', testIndex: 's3://b/v/index.txt', classes: ['a'] },
+      storage: { bucket: 'b', credentialsSecret: 's' },
+      runPolicy: { maxRounds: 7 },
+    },
+  } as unknown as SingleTaskLearningJob;
+
+  it('fills in what the YAML leaves open and keeps what it says', () => {
+    const paced = applyProfile(job, PROFILES.quick);
+    expect(paced.spec.algorithm?.hyperparameters).toEqual({
+      preset: 'quick',
+      time_budget_minutes: 1.5,
+      learning_rate: 0.01,
+    });
+    expect(paced.spec.runPolicy?.maxRounds).toBe(7);
+    expect(paced.spec.trigger?.minNewSamples).toBe(PROFILES.quick.minNewSamples);
+    expect(applyProfile(job, PROFILES.tiny).spec.algorithm?.hyperparameters).toEqual({
+      preset: 'tiny',
+      learning_rate: 0.01,
+    });
   });
 });
