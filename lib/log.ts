@@ -16,10 +16,18 @@ export const REDACT_PATHS = [
 ];
 
 let defaultDestination: DestinationStream | null = null;
+let stderr: DestinationStream | null = null;
+
+/** Loggers write here; it forwards to the current default, so a logger made at import time follows a later redirect. */
+const forwarding: DestinationStream = {
+  write(chunk: string) {
+    (defaultDestination ?? (stderr ??= pino.destination(2))).write(chunk);
+  },
+};
 
 /**
- * Sends every logger made afterwards without an explicit destination to `destination` (a live
- * terminal view moves all logs to a file this way); null restores stderr.
+ * Sends every logger without an explicit destination (also those made earlier) to `destination`;
+ * a live terminal view moves all logs to a file this way. null restores stderr.
  */
 export function setDefaultLogDestination(destination: DestinationStream | null): void {
   defaultDestination = destination;
@@ -41,7 +49,7 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       ...options,
     },
-    destination ?? defaultDestination ?? pino.destination(2),
+    destination ?? forwarding,
   );
 }
 
