@@ -62,7 +62,12 @@ export async function autoLabel(options: AutoLabelOptions): Promise<AutoLabelRep
       options.metrics?.saves.inc({ method });
     }
   }
-  options.logger?.info({ job: `${job.namespace}/${job.job}`, ...report }, 'Auto-labeled samples');
+  // A pass that found nothing to label is routine; only work done is worth an info line.
+  const labeled = report.oracle + report.teacher + report.skipped > 0;
+  options.logger?.[labeled ? 'info' : 'debug'](
+    { job: `${job.namespace}/${job.job}`, ...report },
+    'Auto-labeled samples',
+  );
   return report;
 }
 
