@@ -95,7 +95,7 @@ describe('profiles', () => {
   } as unknown as SingleTaskLearningJob;
 
   it('fills in what the YAML leaves open and keeps what it says', () => {
-    const paced = applyProfile(job, PROFILES.quick);
+    const paced = applyProfile(job, { ...PROFILES.quick, trainMinutes: 1.5 });
     expect(paced.spec.algorithm?.hyperparameters).toEqual({
       preset: 'quick',
       time_budget_minutes: 1.5,
