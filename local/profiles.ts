@@ -47,8 +47,9 @@ export const PROFILES: Record<string, Profile> = {
     name: 'default',
     preset: 'default',
     trainMinutes: 0,
-    maxRounds: 3,
-    minNewSamples: 20,
+    // Sample ids are image hashes, so cameras cycling test_data's 60 images yield a bounded pool.
+    maxRounds: 2,
+    minNewSamples: 15,
     cameraRate: 2,
     soakSeconds: 10,
     galleryImages: 6,
