@@ -17,6 +17,7 @@ export interface RunReportInput {
   workDir: string;
   galleryImages: string[];
   startedAt: string;
+  stopReason?: string | null;
 }
 
 /** The run's figures, from the job's status (the operator's record) and the agents' last reports. */
@@ -42,6 +43,7 @@ export function summarize(input: RunReportInput): RunSummary {
     finishedAt,
     durationSeconds: (Date.parse(finishedAt) - Date.parse(input.startedAt)) / 1000,
     finalPhase: status.phase ?? 'Pending',
+    stopReason: input.stopReason ?? null,
     rounds,
     finalModel: status.currentModel?.version
       ? { version: status.currentModel.version, metrics: status.currentModel.metrics ?? {} }

@@ -4,7 +4,12 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { load as loadYaml, dump as dumpYaml } from 'js-yaml';
-import { PHASE, TERMINAL_PHASES, type SingleTaskLearningJob } from '../lib/api/v1alpha1/index.js';
+import {
+  CONDITION_TYPE,
+  PHASE,
+  TERMINAL_PHASES,
+  type SingleTaskLearningJob,
+} from '../lib/api/v1alpha1/index.js';
 import { TRAINING_QUEUE, type TrainingJobProgress } from '../lib/queue/index.js';
 import type { Logger } from '../lib/log.js';
 import { assertValidJob } from '../lib/validation/index.js';
@@ -22,6 +27,7 @@ import { writeRunReport } from './run-report.js';
 import { seedDataset } from './seed-dataset.js';
 import { runSimulatedCamera, type CameraStats } from './simulated-camera.js';
 import type { PhaseTransition } from './report/run-summary.js';
+import { LineWatch } from './line-watch.js';
 import { TerminalView, type ViewState } from './terminal-view.js';
 import { sleep } from '../lib/sleep.js';
 
@@ -48,6 +54,8 @@ export interface UpOptions {
 
 export interface UpResult {
   phase: string;
+  /** Why the run stopped before the job ended, when it did (the line ran dry). */
+  stopReason: string | null;
   reportPath: string | null;
   summaryPath: string | null;
   labelingUrl: string;
@@ -176,6 +184,9 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     closers.push(() => labeling.close());
 
     const agents: RunningEdgeAgent[] = [];
+    closers.push(async () => {
+      await Promise.all(agents.map((agent) => agent.close()));
+    });
     for (const node of nodes) {
       const agent = await startEdgeAgent(
         {
@@ -188,12 +199,12 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
           operatorUrl: operator.coordinationUrl,
           operatorToken: agentToken,
           job: ref,
-          limits: { heartbeatIntervalSeconds: 2, maxBackoffMs: 5000 },
+          // Nothing outlives a local run: a connection still open after 3 s is not worth waiting for.
+          limits: { heartbeatIntervalSeconds: 2, maxBackoffMs: 5000, shutdownTimeoutMs: 3000 },
         },
         { log, store: services.store },
       );
       agents.push(agent);
-      closers.push(() => agent.close());
     }
     options.onStarted?.({
       labelingUrl: `${labeling.url}/?token=${labelingToken}`,
@@ -230,6 +241,8 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     closers.push(() => progressQueue.close());
     const timeline = await loadTimeline(options.stateDir);
     const started = Date.now();
+    const lineWatch = new LineWatch(images.length * agents.length);
+    let stopReason: string | null = null;
     let current: SingleTaskLearningJob | null = null;
     while (!signal.aborted) {
       current = await jobs.get(ref);
@@ -241,8 +254,23 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
         timeline.push({ at: new Date().toISOString(), phase, round: status?.round ?? 0 });
         await saveTimeline(options.stateDir, timeline);
       }
-      options.view?.update(await viewState(current, ref, agents, progressQueue, profile, started));
+      const view = await viewState(current, ref, agents, progressQueue, profile, started);
+      options.view?.update(view);
       if ((TERMINAL_PHASES as readonly string[]).includes(phase)) break;
+      const dry = lineWatch.observe({
+        serving: phase === PHASE.Serving && options.labelMode === 'auto',
+        sent: stats.reduce((n, s) => n + s.sent, 0),
+        labeled: view.samples.labeled,
+        round: view.round,
+        now: Date.now(),
+      });
+      if (dry) {
+        stopReason =
+          `the cameras' ${images.length} images yield no new hard examples (${triggerMessage(current)}); ` +
+          'stream more images with --images DIR, or lower spec.trigger.minNewSamples or maxRounds';
+        log.warn({ stopReason }, 'Line ran dry: stopping');
+        break;
+      }
       await sleep(1000, signal);
     }
     signal.removeEventListener('abort', onAbort);
@@ -263,12 +291,19 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
         workDir: join(options.stateDir, 'report'),
         galleryImages: images.slice(0, profile.galleryImages),
         startedAt: timeline[0]?.at ?? new Date(started).toISOString(),
+        stopReason,
       }));
     }
-    return { phase, reportPath, summaryPath, labelingUrl: labeling.url };
+    return { phase, stopReason, reportPath, summaryPath, labelingUrl: labeling.url };
   } finally {
     await closeAll();
   }
+}
+
+/** The operator's word on the trigger, e.g. "9/15 new labeled samples". */
+function triggerMessage(job: SingleTaskLearningJob | null): string {
+  const ready = job?.status?.conditions?.find((c) => c.type === CONDITION_TYPE.Ready);
+  return ready?.message ?? 'the trigger has not fired';
 }
 
 function rotate<T>(list: T[], by: number): T[] {

@@ -108,7 +108,8 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
     if (controller.signal.aborted) return 130;
-    console.log(`Job ended in phase ${result.phase}.`);
+    if (result.stopReason) console.log(`Stopped in phase ${result.phase}: ${result.stopReason}.`);
+    else console.log(`Job ended in phase ${result.phase}.`);
     if (result.reportPath) console.log(`Report: ${result.reportPath}\nSummary: ${result.summaryPath}`);
     return result.phase === 'Completed' ? 0 : 1;
   } finally {

@@ -82,7 +82,7 @@ th{background:#f3f3f3}tr.rejected td{color:#999}tr.rolledback td{color:#b00}
 .pair img{width:260px;border:1px solid #ccc}.pair span{display:block;text-align:center;font-size:.8rem}
 </style></head><body>
 <h1>edge-stl run: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</h1>
-<p>Profile <b>${esc(summary.profile)}</b>, ${esc(summary.startedAt)} → ${esc(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${esc(summary.finalPhase)}</b>.</p>
+<p>Profile <b>${esc(summary.profile)}</b>, ${esc(summary.startedAt)} → ${esc(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${esc(summary.finalPhase)}</b>${summary.stopReason ? `; stopped because ${esc(summary.stopReason)}` : ''}.</p>
 <div class="cards">
 <div class="card">Final model<b id="final-version">${esc(summary.finalModel?.version ?? '–')}</b></div>
 <div class="card">Final F1 (Ianvs)<b id="final-f1">${fmt(summary.finalModel?.metrics.f1_score)}</b></div>

@@ -33,6 +33,8 @@ export interface RunSummary {
   finishedAt: string;
   durationSeconds: number;
   finalPhase: string;
+  /** Why `up` stopped before the job ended (the line ran dry), or null. */
+  stopReason: string | null;
   rounds: RoundSummary[];
   finalModel: { version: string; metrics: Record<string, number> } | null;
   samples: { kept: number; uploaded: number; labeled: number };

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { RunningEdgeAgent } from '../../edge-agent/server.js';
+import { DEFAULT_LIMITS } from '../../edge-agent/config.js';
 import { infer, removeTempDirs, startTestAgent, testImage } from './support/agent-harness.js';
 import { tinyModelZip, type TinyModel } from './support/tiny-model.js';
 
@@ -186,12 +187,15 @@ describe('an agent without a model', () => {
 
 describe('graceful close', () => {
   it('finishes the in-flight request, refuses new ones, and leaves its sample committed in the outbox', async () => {
+    const shutdownTimeoutMs = 8000;
     const agent = await startTestAgent({
       initialModel: model.path,
       sampling: { strategy: 'all', maxPerMinute: 0 },
+      limits: { ...DEFAULT_LIMITS, shutdownTimeoutMs },
     });
     const inflight = infer(agent.url, await testImage(42));
     await new Promise((r) => setTimeout(r, 30));
+    const closeStarted = Date.now();
     const closing = agent.close();
     const late = await infer(agent.url, await testImage(43)).catch((err: Error) => ({
       status: 0,
@@ -200,6 +204,8 @@ describe('graceful close', () => {
     expect([0, 503]).toContain(late.status);
     expect((await inflight).status).toBe(200);
     await closing;
+    // The answered request's keep-alive socket is closed at once, not cut at the deadline.
+    expect(Date.now() - closeStarted).toBeLessThan(shutdownTimeoutMs / 2);
     const files = (await readdir(join(agent.config.dataDir, 'outbox'))).sort();
     expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
     expect(files.filter((f) => f.endsWith('.jpeg'))).toHaveLength(1);

@@ -11,6 +11,7 @@ const summary: RunSummary = {
   finishedAt: '2026-11-26T19:04:00Z',
   durationSeconds: 240,
   finalPhase: 'Completed',
+  stopReason: null,
   rounds: [
     {
       round: 0,

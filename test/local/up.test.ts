@@ -23,8 +23,10 @@ describe('edge-stl up (tiny profile)', () => {
     datasetDir = join(base, 'dataset');
     await writeSyntheticDataset(join(datasetDir, 'train_data'), { images: 16, seed: 1 });
     await writeSyntheticDataset(join(datasetDir, 'test_data'), { images: 8, seed: 2 });
-    for (const name of ['run']) {
+    for (const name of ['run', 'dry']) {
       const bucket = uniqueBucket(`up-${name}`);
+      // 'dry' asks for more new samples than 8 distinct test images can ever give.
+      const minNewSamples = name === 'dry' ? 40 : 4;
       jobFiles[name] = join(base, `${name}.yaml`);
       await writeFile(
         jobFiles[name],
@@ -43,7 +45,7 @@ spec:
     nodeSelector: { edgestl.io/line: tiny }
     sampling: { strategy: all, maxPerMinute: 0 }
   labeling: { mode: auto }
-  trigger: { minNewSamples: 4, checkPeriodSeconds: 1 }
+  trigger: { minNewSamples: ${minNewSamples}, checkPeriodSeconds: 1 }
   evaluation: { metric: f1_score, operator: '>=', minImprovement: 0 }
   rollout: { strategy: canary, canaryNodes: 1, soakSeconds: 2, autoRollback: true }
   runPolicy: { maxRounds: 1 }
@@ -106,4 +108,16 @@ spec:
       await browser.close();
     }
   }, 600_000);
+
+  it('stops with a reason and still reports when the cameras can no longer give new samples', async () => {
+    const result = await runUp(options('dry', new AbortController().signal));
+    expect(result.phase).toBe('Serving');
+    expect(result.stopReason).toMatch(/yield no new hard examples \(\d+\/40 new labeled samples\)/);
+    const summary = JSON.parse(await readFile(result.summaryPath!, 'utf8')) as RunSummary;
+    expect(summary.finalPhase).toBe('Serving');
+    expect(summary.stopReason).toBe(result.stopReason);
+    expect(summary.rounds.map((r) => r.round)).toEqual([0]);
+    expect(summary.samples.labeled).toBeLessThan(40);
+    expect(await readFile(result.reportPath!, 'utf8')).toContain('stopped because');
+  }, 300_000);
 });
