@@ -48,14 +48,15 @@ export async function serve(deps: ReconcilerDeps, ctx: ReconcileContext): Promis
     startPinnedRollout(ctx, pin);
     return;
   }
+  // Counted before the maxRounds check too, so that a finished job's status is current.
+  const labeled = await countLabeled(deps, ctx);
+  const used = ctx.status.samples?.used ?? 0;
+  if (labeled !== null) ctx.status.samples = { ...(ctx.status.samples ?? {}), labeled, used };
   if ((ctx.status.round ?? 0) >= ctx.spec.runPolicy.maxRounds) {
     afterRound(ctx, 'all rounds done');
     return;
   }
-  const labeled = await countLabeled(deps, ctx);
   if (labeled === null) return;
-  const used = ctx.status.samples?.used ?? 0;
-  ctx.status.samples = { ...(ctx.status.samples ?? {}), labeled, used };
   const decision = evaluateTrigger(ctx.spec.trigger, labeled, used, ctx.now);
   if (!decision.fire) {
     ctx.blocked = {
@@ -67,6 +68,6 @@ export async function serve(deps: ReconcilerDeps, ctx: ReconcileContext): Promis
     ctx.requeue(decision.requeueAfterMs);
     return;
   }
-  ctx.status.samples.used = labeled;
+  ctx.status.samples = { ...ctx.status.samples, labeled, used: labeled };
   await dispatchRound(deps, ctx, (ctx.status.round ?? 0) + 1);
 }

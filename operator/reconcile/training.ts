@@ -197,6 +197,15 @@ export async function evaluate(deps: ReconcilerDeps, ctx: ReconcileContext): Pro
     state: decision.accept ? MODEL_STATE.Deployed : MODEL_STATE.Rejected,
     reason: decision.message,
   });
+  // The round trained on every sample labeled when it fetched its data, not only on those that
+  // fired the trigger: the next round counts new samples from there.
+  const samples = ctx.status.samples ?? {};
+  const trainedOn = result.labeledSamples ?? 0;
+  ctx.status.samples = {
+    ...samples,
+    labeled: Math.max(samples.labeled ?? 0, trainedOn),
+    used: Math.max(samples.used ?? 0, trainedOn),
+  };
   if (current && baseline !== null && current.metrics?.[metric] === undefined)
     current.metrics = { ...(current.metrics ?? {}), [metric]: baseline };
   if (!decision.accept) {

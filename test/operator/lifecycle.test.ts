@@ -62,11 +62,22 @@ describe('operator lifecycle (fake kube-apiserver, BullMQ, S3)', () => {
     );
     await waitFor('labeled count seen', () => env.job('flow')?.status?.samples?.labeled === 1);
     expect(env.job('flow')?.status?.phase).toBe('Serving');
+    // A third label lands after the trigger fired but before the trainer fetches its data: the
+    // round trains on all three, and the job counts them as used.
+    let releaseTrainer!: () => void;
+    env.trainer.gate = new Promise((resolve) => (releaseTrainer = resolve));
     await env.store.putObject(
       env.bucket,
       labeledIndexKey(NS, 'flow'),
       'JPEGImages/s1.jpg Annotations/s1.xml\nJPEGImages/s2.jpg Annotations/s2.xml\n',
     );
+    await waitFor('round 1 dispatched', () => env.trainer.seen.length === 2, 20_000);
+    await env.store.putObject(
+      env.bucket,
+      labeledIndexKey(NS, 'flow'),
+      'JPEGImages/s1.jpg Annotations/s1.xml\nJPEGImages/s2.jpg Annotations/s2.xml\nJPEGImages/s3.jpg Annotations/s3.xml\n',
+    );
+    releaseTrainer();
 
     // Canary: edge-a (first by name) gets v1 while edge-b stays on v0.
     let sawCanary = false;
@@ -94,7 +105,8 @@ describe('operator lifecycle (fake kube-apiserver, BullMQ, S3)', () => {
       ['v0', 'Superseded'],
       ['v1', 'Deployed'],
     ]);
-    expect(job.status?.samples).toMatchObject({ labeled: 2, used: 2 });
+    expect(job.status?.samples).toMatchObject({ labeled: 3, used: 3 });
+    expect(job.status?.models?.find((m) => m.version === 'v1')?.labeledSamples).toBe(3);
     const types = job.status!.conditions!.map((c) => c.type);
     expect(new Set(types).size).toBe(types.length); // one condition per type
     expect(types).toEqual(

@@ -4,7 +4,7 @@ import type { TrainingJobData, TrainingJobResult } from '../../../lib/queue/trai
 import { TRAINING_QUEUE } from '../../../lib/queue/training-queue.js';
 import { modelKey, SHA256_METADATA_KEY } from '../../../lib/storage/layout.js';
 import type { ObjectStore } from '../../../lib/storage/object-store.js';
-import { formatS3Uri } from '../../../lib/storage/s3-uri.js';
+import { formatS3Uri, parseS3Uri } from '../../../lib/storage/s3-uri.js';
 
 export interface SimTrainerOptions {
   connection: ConnectionOptions;
@@ -44,6 +44,8 @@ export class SimTrainer {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const key = modelKey(d.namespace, d.job, d.round);
     await this.opts.store.putObject(d.bucket, key, body, { metadata: { [SHA256_METADATA_KEY]: sha256 } });
+    // Like the real trainer: the round uses every line of the labeled index as it is now.
+    const labeledSamples = await this.countLabeled(d);
     const baseline = d.deployedModel
       ? { f1_score: this.opts.metric(Number(d.deployedModel.version.slice(1))) }
       : null;
@@ -54,8 +56,16 @@ export class SimTrainer {
       metrics: { f1_score: this.opts.metric(d.round) },
       baselineMetrics: baseline,
       trainSeconds: 0.01,
-      labeledSamples: 0,
+      labeledSamples,
     };
+  }
+
+  private async countLabeled(d: TrainingJobData): Promise<number> {
+    if (!d.dataset.labeledIndex) return 0;
+    const { bucket, key } = parseS3Uri(d.dataset.labeledIndex);
+    if (!(await this.opts.store.stat(bucket, key))) return 0;
+    const text = (await this.opts.store.getBuffer(bucket, key)).toString('utf8');
+    return text.split('\n').filter((l) => l.trim() !== '').length;
   }
 
   async close(): Promise<void> {
