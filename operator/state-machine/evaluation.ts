@@ -25,10 +25,12 @@ export function evaluateModel(
     return { accept: true, value, baseline, message: `${spec.metric}=${value} (no baseline)` };
   const bar = baseline + spec.minImprovement;
   const accept = spec.operator === '>' ? value > bar : value >= bar;
+  // A negative minImprovement is a tolerance: "0.9 - 0.05" reads better than "0.9 + -0.05".
+  const margin = `${spec.minImprovement < 0 ? '-' : '+'} ${Math.abs(spec.minImprovement)}`;
   return {
     accept,
     value,
     baseline,
-    message: `${spec.metric}=${value} ${accept ? '' : 'not '}${spec.operator} ${baseline} + ${spec.minImprovement}`,
+    message: `${spec.metric}=${value} ${accept ? '' : 'not '}${spec.operator} ${baseline} ${margin}`,
   };
 }

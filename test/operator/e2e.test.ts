@@ -117,7 +117,9 @@ describe('end to end: apply → round 0 → serving → samples → labels → r
           },
           labeling: { mode: 'auto' },
           trigger: { minNewSamples: 4, checkPeriodSeconds: 1 },
-          evaluation: { metric: 'f1_score', operator: '>=', minImprovement: 0 },
+          // The loop's mechanics are under test, not tiny-model accuracy (fine-tuning on a few
+          // generated images may lose a little F1): deploy every round.
+          evaluation: { metric: 'f1_score', operator: '>=', minImprovement: -1 },
           rollout: { strategy: 'canary', canaryNodes: 1, soakSeconds: 2, autoRollback: true },
           runPolicy: { maxRounds: 1 },
         },

@@ -68,6 +68,18 @@ describe('evaluation (Ianvs operator + minImprovement)', () => {
     expect(evaluateModel(spec.evaluation, { f1_score: 0.605 }, 0.6).accept).toBe(false);
     expect(evaluateModel({ ...spec.evaluation, operator: '>' }, { f1_score: 0.61 }, 0.6).accept).toBe(false);
     expect(evaluateModel(spec.evaluation, { f1_score: 0.1 }, null).accept).toBe(true);
+    expect(evaluateModel(spec.evaluation, { f1_score: 0.605 }, 0.6).message).toBe(
+      'f1_score=0.605 not >= 0.6 + 0.01',
+    );
+  });
+  it('treats a negative minImprovement as a tolerance; -1 deploys every round', () => {
+    const tolerant = { ...spec.evaluation, minImprovement: -0.05 };
+    expect(evaluateModel(tolerant, { f1_score: 0.56 }, 0.6)).toMatchObject({
+      accept: true,
+      message: 'f1_score=0.56 >= 0.6 - 0.05',
+    });
+    expect(evaluateModel(tolerant, { f1_score: 0.54 }, 0.6).accept).toBe(false);
+    expect(evaluateModel({ ...spec.evaluation, minImprovement: -1 }, { f1_score: 0 }, 1).accept).toBe(true);
     expect(evaluateModel(spec.evaluation, { mAP: 0.9 }, 0.1)).toMatchObject({
       accept: false,
       message: 'the result has no f1_score',

@@ -301,7 +301,7 @@ export interface EvaluationSpec {
    */
   operator?: ComparisonOperator;
   /**
-   * Improvement over the deployed model's metric a new model needs (Ianvs uses 0.01).
+   * Improvement over the deployed model's metric a new model needs (Ianvs uses 0.01). A negative value tolerates a model that much worse (-1 deploys every round, e.g. when fresh data matters more than the old test set).
    * @defaultValue `0.01`
    */
   minImprovement?: number;
@@ -886,7 +886,7 @@ export interface DefaultedEvaluationSpec {
    */
   operator: ComparisonOperator;
   /**
-   * Improvement over the deployed model's metric a new model needs (Ianvs uses 0.01).
+   * Improvement over the deployed model's metric a new model needs (Ianvs uses 0.01). A negative value tolerates a model that much worse (-1 deploys every round, e.g. when fresh data matters more than the old test set).
    * @defaultValue `0.01`
    */
   minImprovement: number;

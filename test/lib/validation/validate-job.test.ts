@@ -252,6 +252,17 @@ describe('semanticChecks', () => {
     ]);
   });
 
+  it('bounds minImprovement to [-1, 1]: a negative value is a tolerance', () => {
+    const withMinImprovement = (v: number) => {
+      const doc = minimal();
+      (doc.spec as Record<string, unknown>).evaluation = { minImprovement: v };
+      return validateJob(doc).errors.map((e) => e.path);
+    };
+    expect(withMinImprovement(-1)).toEqual([]);
+    expect(withMinImprovement(-1.5)).toEqual(['spec.evaluation.minImprovement']);
+    expect(withMinImprovement(1.5)).toEqual(['spec.evaluation.minImprovement']);
+  });
+
   it('accepts a window that wraps past midnight', () => {
     const doc = minimal();
     (doc.spec as Record<string, unknown>).trigger = { window: { start: '22:00', end: '04:00' } };
