@@ -9,22 +9,18 @@
  * Prints a table and writes the "FPN" section of docs/performance.md.
  * Env: BENCH_MODEL (a model.zip; default: a 2-iteration model of BENCH_PRESET, same cost),
  * BENCH_PRESET (default "default"), BENCH_BACKEND (default auto), BENCH_RUNS (default 20),
- * BENCH_STEPS (default 6), BENCH_DATASET (default ../shared/datasets/pcb-aoi).
+ * BENCH_STEPS (default 6), BENCH_DATASET (default: synthetic line 1, see bench/dataset.ts).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FpnModel, FpnWorkerPool } from '../lib/algorithms/fpn/index.js';
 import { loadDataset } from '../lib/dataset/index.js';
 import { initBackend, type BackendChoice } from '../lib/tf/index.js';
-import { findPcbAoiDataset } from '../lib/dataset/index.js';
+import { benchDataset } from './dataset.js';
 
-const DATASET = resolve(
-  process.env.BENCH_DATASET ??
-    findPcbAoiDataset() ??
-    join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
-);
+const DATASET = await benchDataset();
 const PRESET = process.env.BENCH_PRESET ?? 'default';
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const STEPS = Number(process.env.BENCH_STEPS ?? 6);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['storage', 'fpn', 'edge', 'trainer', 'operator'];
+const BENCHES = ['synth', 'storage', 'fpn', 'edge', 'trainer', 'operator'];
 const here = dirname(fileURLToPath(import.meta.url));
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : BENCHES;
 const unknown = chosen.filter((b) => !BENCHES.includes(b));

@@ -4,14 +4,14 @@
  *   - dataset cache hit ratio of the second round (same base dataset plus labeled samples);
  *   - labeling API save rate (HTTP, concurrent labelers, VOC + index append under the lock).
  * Runs against an embedded S3 endpoint and the Redis on REDIS_URL (or a spawned one).
- * Env: BENCH_DATASET (Ianvs dataset dir with train_data/ and test_data/, default ../shared/datasets/pcb-aoi),
+ * Env: BENCH_DATASET (Ianvs dataset dir with train_data/ and test_data/, default: synthetic line 1),
  * BENCH_PRESET (default quick), BENCH_MAX_ITERATION (override), BENCH_SAVES (default 200),
  * BENCH_LABELERS (default 8), BENCH_ROUND2_ITERATIONS (default 30).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import sharp from 'sharp';
 import { registerTrainerAlgorithms } from '../cloud-trainer/algorithms.js';
@@ -26,13 +26,9 @@ import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { startEmbeddedS3 } from '../lib/storage/embedded-s3.js';
 import { formatS3Uri } from '../lib/storage/s3-uri.js';
-import { findPcbAoiDataset } from '../lib/dataset/index.js';
+import { benchDataset } from './dataset.js';
 
-const DATASET = resolve(
-  process.env.BENCH_DATASET ??
-    findPcbAoiDataset() ??
-    join(process.cwd(), '..', 'shared', 'datasets', 'pcb-aoi'),
-);
+const DATASET = await benchDataset();
 const PRESET = process.env.BENCH_PRESET ?? 'quick';
 const MAX_ITERATION = process.env.BENCH_MAX_ITERATION ? Number(process.env.BENCH_MAX_ITERATION) : undefined;
 const SAVES = Number(process.env.BENCH_SAVES ?? 200);

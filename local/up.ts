@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { load as loadYaml, dump as dumpYaml } from 'js-yaml';
@@ -20,11 +20,13 @@ import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.
 import { LocalJobStore } from '../operator/adapters/local-job-store.js';
 import { startOperator } from '../operator/operator.js';
 import { redisConnection } from '../operator/redis-connection.js';
-import { createObjectStore } from '../lib/storage/index.js';
+import { createObjectStore, formatS3Uri } from '../lib/storage/index.js';
+import { EdgeStlError } from '../lib/errors/index.js';
 import { startEmbeddedServices } from './embedded-services.js';
 import { applyProfile, type Profile } from './profiles.js';
 import { writeRunReport } from './run-report.js';
 import { seedDataset } from './seed-dataset.js';
+import type { RunData } from './run-data.js';
 import { runSimulatedCamera, type CameraStats } from './simulated-camera.js';
 import type { PhaseTransition } from './report/run-summary.js';
 import { LineWatch } from './line-watch.js';
@@ -37,10 +39,8 @@ export interface UpOptions {
   stateDir: string;
   outDir: string;
   profile: Profile;
-  /** Local Ianvs dataset (train_data/, test_data/) seeded into the bucket when missing. */
-  datasetDir: string;
-  /** Images the simulated cameras stream; default `<datasetDir>/test_data/JPEGImages`. */
-  imagesDir?: string;
+  /** The run's data (see resolveRunData): seeded into the bucket at the job's URIs when missing. */
+  data: RunData;
   labelMode: 'auto' | 'manual';
   agents: number;
   log: Logger;
@@ -88,9 +88,28 @@ async function persistentSecret(stateDir: string, name: string): Promise<string>
   return token;
 }
 
-async function cameraImages(dir: string): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => /\.(jpe?g)$/i.test(n)).sort();
-  return names.map((n) => join(dir, n));
+/**
+ * A state dir holds the bucket seeded from one choice of data; resuming it with other data would
+ * mix the two silently, so that is an error.
+ */
+async function assertSameData(stateDir: string, data: RunData): Promise<void> {
+  const file = join(stateDir, 'run-data.json');
+  const chosen = JSON.stringify({
+    trainIndex: data.trainIndex,
+    testIndex: data.testIndex,
+    referenceTestIndex: data.referenceTestIndex,
+    streamIndex: data.streamIndex,
+  });
+  if (!existsSync(file)) {
+    await writeFile(file, chosen);
+    return;
+  }
+  const before = await readFile(file, 'utf8');
+  if (before !== chosen)
+    throw new EdgeStlError(
+      'STATE_MISMATCH',
+      `${stateDir} was started with other data (${before}); pass another --state-dir or remove it`,
+    );
 }
 
 /**
@@ -117,10 +136,20 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     const classes = job.spec.dataset.classes;
 
     await services.store.ensureBucket(bucket);
+    await assertSameData(options.stateDir, options.data);
+    // Only the labeling oracle reads the stream's annotations: they stand for a person's answers.
+    const streamUri = options.data.streamIndex
+      ? formatS3Uri(bucket, `datasets/${ref.namespace}/${ref.name}/stream_data/index.txt`)
+      : null;
     await seedDataset(
       services.store,
-      options.datasetDir,
-      [job.spec.dataset.trainIndex, job.spec.dataset.testIndex],
+      [
+        { uri: job.spec.dataset.trainIndex, localIndex: options.data.trainIndex },
+        { uri: job.spec.dataset.testIndex, localIndex: options.data.testIndex },
+        ...(streamUri && options.data.streamIndex
+          ? [{ uri: streamUri, localIndex: options.data.streamIndex }]
+          : []),
+      ],
       log,
     );
 
@@ -176,7 +205,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       host: '127.0.0.1',
       auto: {
         intervalMs: 2000,
-        groundTruthIndexes: [job.spec.dataset.trainIndex, job.spec.dataset.testIndex],
+        groundTruthIndexes: streamUri ? [streamUri] : [],
       },
       workDir: join(options.stateDir, 'labeling'),
       logger: log,
@@ -216,9 +245,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
     const onAbort = () => cameraAbort.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     let phaseNow: string = PHASE.Pending;
-    const images = await cameraImages(
-      options.imagesDir ?? join(options.datasetDir, 'test_data', 'JPEGImages'),
-    );
+    const images = options.data.streamImages;
     const stats: CameraStats[] = agents.map(() => ({ sent: 0, ok: 0, failed: 0, byStatus: {} }));
     const cameras = agents.map((agent, i) =>
       runSimulatedCamera(
@@ -289,7 +316,8 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
         agents: agents.map((a) => a.agent.report()),
         outDir: options.outDir,
         workDir: join(options.stateDir, 'report'),
-        galleryImages: images.slice(0, profile.galleryImages),
+        data: options.data,
+        galleryImages: profile.galleryImages,
         startedAt: timeline[0]?.at ?? new Date(started).toISOString(),
         stopReason,
       }));

@@ -4,11 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { findPcbAoiDataset } from '../../lib/dataset/index.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger, setDefaultLogDestination } from '../../lib/log.js';
 import { resolveProfile } from '../../local/profiles.js';
 import { TerminalView } from '../../local/terminal-view.js';
+import { resolveRunData } from '../../local/run-data.js';
 import { runUp } from '../../local/up.js';
 
 const USAGE = `Usage: edge-stl up [JOB.yaml] [options]
@@ -16,13 +16,20 @@ const USAGE = `Usage: edge-stl up [JOB.yaml] [options]
 Runs the whole single-task-learning loop on this machine: operator (local job store), trainer,
 labeling service and edge agents with simulated cameras, on an embedded Redis and S3 unless
 REDIS_URL / S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY) name existing ones. Rerunning resumes.
+With no data flags it brings its own data: round 0 trains on a synthetic first production line,
+the cameras stream a second line that looks different, and every round is scored on the second
+line's test split and on the first line's.
 
   JOB.yaml              SingleTaskLearningJob (default examples/pcb-aoi/job.yaml)
   --profile NAME        quick (a few minutes) | default (accuracy target) | tiny (tests)   [quick]
   --state-dir DIR       state kept between runs                                            [.state/up]
   --out DIR             report.html and summary.json                                       [out]
-  --dataset DIR         local Ianvs dataset seeded into the bucket    [../shared/datasets/pcb-aoi]
-  --images DIR          images the cameras stream                [<dataset>/test_data/JPEGImages]
+  --dataset DIR         the first line: train_data/ trains round 0, test_data/ is the reference
+                        test                                  [synthetic line 1, made in the state dir]
+  --stream INDEX|DIR    what the cameras send: an Ianvs index (its annotations answer for the
+                        labeler in auto mode) or a dir of images
+                        [synthetic line 2 stream; with --dataset alone: a held-back 25% of train_data]
+  --test-index INDEX    evaluation set, never streamed nor trained on  [the stream's sibling test_data]
   --label auto|manual   auto: oracle/teacher labels; manual: label in the web page        [auto]
   --agents N            simulated edge nodes                                                [2]
   --backend NAME        auto | tensorflow | wasm | cpu                                     [auto]
@@ -48,7 +55,8 @@ export async function run(argv: string[]): Promise<number> {
       'state-dir': { type: 'string', default: join('.state', 'up') },
       out: { type: 'string', default: 'out' },
       dataset: { type: 'string' },
-      images: { type: 'string' },
+      stream: { type: 'string' },
+      'test-index': { type: 'string' },
       label: { type: 'string', default: 'auto' },
       agents: { type: 'string', default: '2' },
       backend: { type: 'string' },
@@ -64,11 +72,6 @@ export async function run(argv: string[]): Promise<number> {
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1 || agents > 16)
     throw new UsageError('--agents is an integer in [1, 16]');
-  const datasetDir = values.dataset ?? findPcbAoiDataset();
-  if (!datasetDir)
-    throw new UsageError(
-      'no dataset found: pass --dataset DIR (an Ianvs layout with train_data/ and test_data/)',
-    );
   if (values.backend) process.env.EDGE_STL_BACKEND = values.backend;
 
   const profile = resolveProfile(values.profile!);
@@ -91,13 +94,20 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   console.log(`edge-stl up: profile ${profile.name}, state ${stateDir}, logs ${logFile}`);
   try {
+    const data = await resolveRunData({
+      stateDir,
+      log,
+      ...(values.dataset ? { dataset: values.dataset } : {}),
+      ...(values.stream ? { stream: values.stream } : {}),
+      ...(values['test-index'] ? { testIndex: values['test-index'] } : {}),
+    });
+    console.log(`Data: ${data.description}.`);
     const result = await runUp({
       jobFile: positionals[0] ?? join(repoRoot(), 'examples', 'pcb-aoi', 'job.yaml'),
       stateDir,
       outDir: resolve(values.out!),
       profile,
-      datasetDir: resolve(datasetDir),
-      imagesDir: values.images ? resolve(values.images) : undefined,
+      data,
       labelMode: label,
       agents,
       log,

@@ -16,4 +16,3 @@ export {
   type DownloadDatasetOptions,
   type UploadedDataset,
 } from './s3-dataset.js';
-export { findPcbAoiDataset } from './pcb-aoi-location.js';

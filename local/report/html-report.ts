@@ -1,4 +1,4 @@
-import type { GalleryItem, RunSummary } from './run-summary.js';
+import type { GalleryCrop, GalleryItem, RunSummary } from './run-summary.js';
 import { svgLinePlot } from './svg-line-plot.js';
 
 const esc = (s: string) =>
@@ -12,20 +12,20 @@ function versionsTable(summary: RunSummary): string {
       (
         r,
       ) => `<tr class="round ${esc(r.state.toLowerCase())}"><td>${r.round}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>
-<td>${fmt(r.metrics.f1_score)}</td><td>${fmt(r.metrics.mAP50)}</td><td>${fmt(r.baselineMetrics?.f1_score)}</td>
-<td>${r.trainSeconds === null ? '–' : r.trainSeconds.toFixed(1)}</td><td>${r.labeledSamples ?? '–'}</td></tr>`,
+<td>${fmt(r.f1)}</td><td>${fmt(r.mAP50)}</td><td>${fmt(r.f1Reference)}</td><td>${fmt(r.mAP50Reference)}</td><td>${fmt(r.baselineF1)}</td>
+<td>${r.trainSeconds === null ? '–' : r.trainSeconds.toFixed(1)}</td><td>${r.samplesUsed ?? '–'}</td></tr>`,
     )
     .join('\n');
-  return `<table id="versions"><thead><tr><th>Round</th><th>Version</th><th>State</th><th>F1 (Ianvs)</th><th>mAP@0.5</th>
-<th>Baseline F1</th><th>Train s</th><th>Labeled samples</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table id="versions"><thead><tr><th>Round</th><th>Version</th><th>State</th><th>F1, new line</th><th>mAP@0.5, new line</th>
+<th>F1, first line</th><th>mAP@0.5, first line</th><th>F1 of the model serving then</th><th>Train s</th><th>Labeled samples</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function samplesPlot(summary: RunSummary): string {
-  const max = Math.max(1, ...summary.rounds.map((r) => r.labeledSamples ?? 0));
+  const max = Math.max(1, ...summary.rounds.map((r) => r.samplesUsed ?? 0));
   const bars = summary.rounds
     .map((r, i) => {
-      const h = ((r.labeledSamples ?? 0) / max) * 120;
-      return `<rect x="${40 + i * 50}" y="${150 - h}" width="32" height="${h}" fill="#4e79a7"><title>round ${r.round}: ${r.labeledSamples ?? 0}</title></rect><text x="${56 + i * 50}" y="166" font-size="11" text-anchor="middle">r${r.round}</text><text x="${56 + i * 50}" y="${145 - h}" font-size="11" text-anchor="middle">${r.labeledSamples ?? 0}</text>`;
+      const h = ((r.samplesUsed ?? 0) / max) * 120;
+      return `<rect x="${40 + i * 50}" y="${150 - h}" width="32" height="${h}" fill="#4e79a7"><title>round ${r.round}: ${r.samplesUsed ?? 0}</title></rect><text x="${56 + i * 50}" y="166" font-size="11" text-anchor="middle">r${r.round}</text><text x="${56 + i * 50}" y="${145 - h}" font-size="11" text-anchor="middle">${r.samplesUsed ?? 0}</text>`;
     })
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${80 + summary.rounds.length * 50}" height="175">${bars}</svg>`;
@@ -42,26 +42,28 @@ function timeline(summary: RunSummary): string {
 }
 
 function gallery(items: GalleryItem[], summary: RunSummary): string {
-  const first = summary.rounds[0]?.version ?? 'first';
-  const last = summary.finalModel?.version ?? 'final';
+  const first = esc(summary.rounds[0]?.version ?? 'first');
+  const last = esc(summary.finalModel?.version ?? 'final');
+  const crop = (c: GalleryCrop) =>
+    `<div class="crop"><img alt="${esc(c.label)} ${first}" src="${c.before}"><img alt="${esc(c.label)} ${last}" src="${c.after}"><span>${esc(c.label)}: ${first} | ${last}</span></div>`;
   return items
     .map(
       (g) =>
-        `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${esc(first)}" src="${g.before}"><span>${esc(first)}</span></div><div><img alt="${esc(g.name)} ${esc(last)}" src="${g.after}"><span>${esc(last)}</span></div></div></figure>`,
+        `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${first}" src="${g.before}"><span>${first}</span></div><div><img alt="${esc(g.name)} ${last}" src="${g.after}"><span>${last}</span></div></div><div class="crops">${g.crops.map(crop).join('')}</div></figure>`,
     )
     .join('\n');
 }
 
 /** Renders `report.html`: self-contained (inline SVG and data-URI images, no scripts or fetches). */
 export function renderHtmlReport(summary: RunSummary, items: GalleryItem[]): string {
-  const points = (metric: string) =>
-    summary.rounds
-      .filter((r) => r.metrics[metric] !== undefined)
-      .map((r) => ({ x: r.round, y: r.metrics[metric] }));
+  const points = (metric: 'f1' | 'mAP50' | 'f1Reference' | 'mAP50Reference') =>
+    summary.rounds.flatMap((r) => (r[metric] === null ? [] : [{ x: r.round, y: r[metric] }]));
   const plot = svgLinePlot(
     [
-      { name: 'F1 (Ianvs)', color: '#e15759', points: points('f1_score') },
-      { name: 'mAP@0.5', color: '#4e79a7', points: points('mAP50') },
+      { name: 'F1 (Ianvs), new line', color: '#e15759', points: points('f1') },
+      { name: 'mAP@0.5, new line', color: '#4e79a7', points: points('mAP50') },
+      { name: 'F1 (Ianvs), first line', color: '#f28e2b', points: points('f1Reference') },
+      { name: 'mAP@0.5, first line', color: '#76b7b2', points: points('mAP50Reference') },
     ],
     { xLabel: 'round', yLabel: 'score' },
   );
@@ -79,21 +81,23 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 th{background:#f3f3f3}tr.rejected td{color:#999}tr.rolledback td{color:#b00}
 .cards{display:flex;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem}
 .card b{display:block;font-size:1.4rem}figure{display:inline-block;margin:.5rem}.pair{display:flex;gap:.5rem}
-.pair img{width:260px;border:1px solid #ccc}.pair span{display:block;text-align:center;font-size:.8rem}
+.pair img{width:260px;border:1px solid #ccc}.pair span,.crop span{display:block;text-align:center;font-size:.8rem}
+.crops{display:flex;gap:.5rem;margin-top:.3rem}.crop img{width:120px;image-rendering:pixelated;border:1px solid #ccc}
 </style></head><body>
 <h1>edge-stl run: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</h1>
 <p>Profile <b>${esc(summary.profile)}</b>, ${esc(summary.startedAt)} → ${esc(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${esc(summary.finalPhase)}</b>${summary.stopReason ? `; stopped because ${esc(summary.stopReason)}` : ''}.</p>
+<p id="data">Data: ${esc(summary.data.description)}. Every round is scored on the new line's test split (${esc(summary.data.testIndex)}), never streamed nor trained on, and on the first line's test split (${esc(summary.data.referenceTestIndex)}).</p>
 <div class="cards">
 <div class="card">Final model<b id="final-version">${esc(summary.finalModel?.version ?? '–')}</b></div>
-<div class="card">Final F1 (Ianvs)<b id="final-f1">${fmt(summary.finalModel?.metrics.f1_score)}</b></div>
-<div class="card">Final mAP@0.5<b>${fmt(summary.finalModel?.metrics.mAP50)}</b></div>
+<div class="card">F1 on the new line, round 0 → final<b id="final-f1">${fmt(summary.rounds[0]?.f1)} → ${fmt(summary.finalModel?.f1)}</b></div>
+<div class="card">F1 on the first line, final<b>${fmt(summary.finalModel?.f1Reference)}</b></div>
 <div class="card">Samples kept / uploaded / labeled<b>${summary.samples.kept} / ${summary.samples.uploaded} / ${summary.samples.labeled}</b></div>
 </div>
 <h2>Accuracy per round</h2>${plot}
 <h2>Model versions</h2>${versionsTable(summary)}
 <h2>Labeled edge samples per round</h2>${samplesPlot(summary)}
 <h2>Edge agents</h2><table id="agents"><thead><tr><th>Node</th><th>Model</th><th>Inferences</th><th>p50 latency ms</th></tr></thead><tbody>${agents}</tbody></table>
-<h2>Before and after</h2>${gallery(items, summary)}
+<h2>Before and after, on the new line's test images</h2>${gallery(items, summary)}
 <h2>Timeline</h2>${timeline(summary)}
 </body></html>
 `;

@@ -7,6 +7,12 @@ import { renderView } from '../../local/terminal-view.js';
 const summary: RunSummary = {
   job: { namespace: 'default', name: 'pcb-aoi' },
   profile: 'quick',
+  data: {
+    description: 'synthetic PCB-AoI',
+    testIndex: '/s/line2/test_data/index.txt',
+    referenceTestIndex: '/s/line1/test_data/index.txt',
+    streamImages: 300,
+  },
   startedAt: '2026-11-26T19:00:00Z',
   finishedAt: '2026-11-26T19:04:00Z',
   durationSeconds: 240,
@@ -17,45 +23,69 @@ const summary: RunSummary = {
       round: 0,
       version: 'v0',
       state: 'Superseded',
-      metrics: { f1_score: 0.61, mAP50: 0.5 },
-      baselineMetrics: null,
+      deployed: true,
+      f1: 0.41,
+      mAP50: 0.3,
+      f1Reference: 0.95,
+      mAP50Reference: 0.97,
+      baselineF1: null,
       trainSeconds: 60,
-      labeledSamples: 0,
+      samplesUsed: 0,
     },
     {
       round: 1,
       version: 'v1',
       state: 'Rejected',
-      metrics: { f1_score: 0.6, mAP50: 0.52 },
-      baselineMetrics: { f1_score: 0.61 },
+      deployed: false,
+      f1: 0.4,
+      mAP50: 0.32,
+      f1Reference: 0.94,
+      mAP50Reference: 0.96,
+      baselineF1: 0.41,
       trainSeconds: 50,
-      labeledSamples: 12,
+      samplesUsed: 12,
     },
     {
       round: 2,
       version: 'v2',
       state: 'Deployed',
-      metrics: { f1_score: 0.8, mAP50: 0.7 },
-      baselineMetrics: { f1_score: 0.61 },
+      deployed: true,
+      f1: 0.8,
+      mAP50: 0.7,
+      f1Reference: 0.93,
+      mAP50Reference: 0.95,
+      baselineF1: 0.41,
       trainSeconds: 55,
-      labeledSamples: 30,
+      samplesUsed: 30,
     },
   ],
-  finalModel: { version: 'v2', metrics: { f1_score: 0.8, mAP50: 0.7 } },
+  finalModel: { version: 'v2', f1: 0.8, mAP50: 0.7, f1Reference: 0.93 },
   samples: { kept: 40, uploaded: 40, labeled: 30 },
   agents: [{ node: 'edge-0', modelVersion: 'v2', inferences: 100, latencyMsP50: 210 }],
   timeline: [{ at: '2026-11-26T19:00:00Z', phase: 'Initializing', round: 0 }],
 };
 
 describe('report', () => {
-  it('renders a self-contained page with one plot point per round and metric', () => {
+  it('renders a self-contained page with one plot point per round and metric, on both lines', () => {
     const html = renderHtmlReport(summary, [
-      { name: 'a.jpeg', before: 'data:image/png;base64,AA==', after: 'data:image/png;base64,AA==' },
+      {
+        name: 'a.jpeg',
+        before: 'data:image/png;base64,AA==',
+        after: 'data:image/png;base64,AA==',
+        crops: [
+          { label: 'Bad_podu', before: 'data:image/png;base64,AB==', after: 'data:image/png;base64,AC==' },
+        ],
+      },
     ]);
-    expect(html.match(/class="point" data-series="F1 \(Ianvs\)"/g)).toHaveLength(3);
+    expect(html.match(/class="point" data-series="F1 \(Ianvs\), new line"/g)).toHaveLength(3);
+    expect(html.match(/class="point" data-series="F1 \(Ianvs\), first line"/g)).toHaveLength(3);
     expect(html).toContain('<td>Rejected</td>');
     expect(html).not.toMatch(/<script|src="http/);
-    expect(html).toContain('id="final-f1">0.8000<');
+    expect(html).toContain('id="final-f1">0.4100 → 0.8000<');
+    expect(html).toContain('<td>0.9300</td>');
+    // The enlarged crops of the defect, before and after.
+    expect(html).toContain('alt="Bad_podu v0" src="data:image/png;base64,AB=="');
+    expect(html).toContain('alt="Bad_podu v2" src="data:image/png;base64,AC=="');
   });
 
   it('escapes names that came from user YAML', () => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { createLogger } from '../../lib/log.js';
 import { PROFILES } from '../../local/profiles.js';
 import type { RunSummary } from '../../local/report/run-summary.js';
+import { resolveRunData } from '../../local/run-data.js';
 import { runUp, type UpOptions } from '../../local/up.js';
 import { ARTIFACTS_DIR, launchChromium } from '../support/browser.js';
 import { uniqueBucket } from '../support/env.js';
@@ -15,6 +16,7 @@ import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
 describe('edge-stl up (tiny profile)', () => {
   let base: string;
   let datasetDir: string;
+  let streamDir: string;
   const jobFiles: Record<string, string> = {};
   const runId = Date.now();
 
@@ -23,9 +25,13 @@ describe('edge-stl up (tiny profile)', () => {
     datasetDir = join(base, 'dataset');
     await writeSyntheticDataset(join(datasetDir, 'train_data'), { images: 16, seed: 1 });
     await writeSyntheticDataset(join(datasetDir, 'test_data'), { images: 8, seed: 2 });
+    // The "new line": what the cameras stream, and its own held-out test split.
+    streamDir = join(base, 'line2');
+    await writeSyntheticDataset(join(streamDir, 'stream_data'), { images: 12, seed: 3 });
+    await writeSyntheticDataset(join(streamDir, 'test_data'), { images: 8, seed: 4 });
     for (const name of ['run', 'dry']) {
       const bucket = uniqueBucket(`up-${name}`);
-      // 'dry' asks for more new samples than 8 distinct test images can ever give.
+      // 'dry' asks for more new samples than 12 distinct stream images can ever give.
       const minNewSamples = name === 'dry' ? 40 : 4;
       jobFiles[name] = join(base, `${name}.yaml`);
       await writeFile(
@@ -55,12 +61,17 @@ spec:
     }
   });
 
-  const options = (name: string, signal: AbortSignal): UpOptions => ({
+  const options = async (name: string, signal: AbortSignal): Promise<UpOptions> => ({
     jobFile: jobFiles[name],
     stateDir: join(base, name, 'state'),
     outDir: join(base, name, 'out'),
     profile: PROFILES.tiny,
-    datasetDir,
+    data: await resolveRunData({
+      stateDir: join(base, name, 'state'),
+      dataset: datasetDir,
+      stream: join(streamDir, 'stream_data', 'index.txt'),
+      log: createLogger('up-test', { level: 'warn' }),
+    }),
     labelMode: 'auto',
     agents: 2,
     log: createLogger('up-test', { level: process.env.LOG_LEVEL ?? 'warn' }),
@@ -70,14 +81,28 @@ spec:
 
   it('runs two rounds across a stop and a resume, ends both agents on the last version, writes the report', async () => {
     const first = new AbortController();
-    await runUp({ ...options('run', first.signal), onStarted: () => setTimeout(() => first.abort(), 4000) });
+    await runUp({
+      ...(await options('run', first.signal)),
+      onStarted: () => setTimeout(() => first.abort(), 4000),
+    });
     expect(existsSync(join(base, 'run', 'state', 'jobs', 'tiny.yaml'))).toBe(true);
     expect(existsSync(join(base, 'run', 'out', 'summary.json'))).toBe(false);
 
-    const result = await runUp(options('run', new AbortController().signal));
+    const result = await runUp(await options('run', new AbortController().signal));
     expect(result.phase).toBe('Completed');
     const summary = JSON.parse(await readFile(result.summaryPath!, 'utf8')) as RunSummary;
     expect(summary.rounds.map((r) => r.round)).toEqual([0, 1]);
+    // Every round is scored on the new line's test (by the trainer) and on the first line's (by up).
+    for (const r of summary.rounds) {
+      expect(r.f1).toEqual(expect.any(Number));
+      expect(r.f1Reference).toEqual(expect.any(Number));
+      expect(r.mAP50Reference).toEqual(expect.any(Number));
+    }
+    expect(summary.rounds[1].samplesUsed).toBeGreaterThanOrEqual(4);
+    expect(summary.data.testIndex).toBe(join(streamDir, 'test_data', 'index.txt'));
+    for (const r of summary.rounds)
+      expect(existsSync(join(base, 'run', 'out', 'models', `${r.version}.zip`))).toBe(true);
+    expect(existsSync(join(base, 'run', 'out', 'model.zip'))).toBe(true);
     expect(summary.finalModel).not.toBeNull();
     expect(summary.agents).toHaveLength(2);
     for (const agent of summary.agents) expect(agent.modelVersion).toBe(summary.finalModel!.version);
@@ -86,7 +111,7 @@ spec:
       expect.arrayContaining(['Training', 'Serving', 'Completed']),
     );
     const html = await readFile(result.reportPath!, 'utf8');
-    expect(html.match(/class="point" data-series="F1 \(Ianvs\)"/g)).toHaveLength(2);
+    expect(html.match(/class="point" data-series="F1 \(Ianvs\), new line"/g)).toHaveLength(2);
     expect(html).toContain('data:image/png;base64,');
 
     // The report renders in a real browser: one plot point per round, images decoded, no fetches.
@@ -96,7 +121,7 @@ spec:
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       await page.goto(pathToFileURL(result.reportPath!).href);
-      expect(await page.locator('svg.plot circle.point[data-series="F1 (Ianvs)"]').count()).toBe(2);
+      expect(await page.locator('svg.plot circle.point[data-series="F1 (Ianvs), new line"]').count()).toBe(2);
       expect(await page.locator('#versions tbody tr').count()).toBe(2);
       const decoded = await page.$$eval('figure img', (imgs) =>
         imgs.map((i) => (i as HTMLImageElement).naturalWidth),
@@ -111,7 +136,7 @@ spec:
   }, 600_000);
 
   it('stops with a reason and still reports when the cameras can no longer give new samples', async () => {
-    const result = await runUp(options('dry', new AbortController().signal));
+    const result = await runUp(await options('dry', new AbortController().signal));
     expect(result.phase).toBe('Serving');
     expect(result.stopReason).toMatch(/yield no new hard examples \(\d+\/40 new labeled samples\)/);
     const summary = JSON.parse(await readFile(result.summaryPath!, 'utf8')) as RunSummary;

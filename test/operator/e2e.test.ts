@@ -51,7 +51,14 @@ describe('end to end: apply → round 0 → serving → samples → labels → r
       await store.ensureBucket(bucket);
       const trainIndex = `s3://${bucket}/datasets/tiny/train_data/index.txt`;
       const testIndex = `s3://${bucket}/datasets/tiny/test_data/index.txt`;
-      await seedDataset(store, datasetDir, [trainIndex, testIndex], log);
+      await seedDataset(
+        store,
+        [
+          { uri: trainIndex, localIndex: join(datasetDir, 'train_data', 'index.txt') },
+          { uri: testIndex, localIndex: join(datasetDir, 'test_data', 'index.txt') },
+        ],
+        log,
+      );
 
       const cluster = await startFakeCluster();
       api = cluster.api;

@@ -3,7 +3,7 @@ import type { Dataset, DatasetSample } from '../../dataset/types.js';
 import { EdgeStlError } from '../../errors/index.js';
 import { BatchMaker, type TrainBatch } from './batch-maker.js';
 import type { FpnConfig } from './config.js';
-import { makeRng } from './params.js';
+import { makeRng } from '../../random.js';
 import { spawnWorker } from './spawn-worker.js';
 import { loadTrainImages } from './train-data.js';
 

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchMaker, batchTransferList } from './batch-maker.js';
 import type { BatchWorkerData } from './batch-source.js';
-import { makeRng } from './params.js';
+import { makeRng } from '../../random.js';
 import { loadTrainImages } from './train-data.js';
 
 const data = workerData as BatchWorkerData;

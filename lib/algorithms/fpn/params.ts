@@ -1,16 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A small deterministic PRNG (mulberry32), so that weights and crops are reproducible by seed. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeRng } from '../../random.js';
 
 function gaussian(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);

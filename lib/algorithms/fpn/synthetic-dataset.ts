@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { formatVoc } from '../../dataset/voc.js';
 import type { VocObject } from '../../dataset/types.js';
-import { makeRng } from './params.js';
+import { makeRng } from '../../random.js';
 
 /** Options of {@link writeSyntheticDataset}. */
 export interface SyntheticDatasetOptions {

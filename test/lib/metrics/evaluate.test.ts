@@ -2,7 +2,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PredictDict } from '../../../lib/algorithm/types.js';
-import { findPcbAoiDataset, formatVoc, loadDataset, type Dataset } from '../../../lib/dataset/index.js';
+import { formatVoc, loadDataset, type Dataset } from '../../../lib/dataset/index.js';
+import { syntheticPcbSplit } from '../../support/synthetic-pcb.js';
 import {
   evaluateDetections,
   evaluateMetrics,
@@ -12,8 +13,6 @@ import {
   predictedBoxes,
   readAnnotations,
 } from '../../../lib/metrics/index.js';
-
-const PCB_TEST_INDEX = join(findPcbAoiDataset() ?? '/missing-pcb-aoi-dataset', 'test_data', 'index.txt');
 
 describe('metricByName', () => {
   it('knows f1_score, mAP50 and f1@<iou>', () => {
@@ -90,10 +89,11 @@ describe('evaluateDetections', () => {
     await expect(evaluateMetrics(dataset, {}, ['recall'])).rejects.toMatchObject({ code: 'UNKNOWN_METRIC' });
   });
 
-  it('scores 1 on the PCB-AoI test set when the ground truth itself is the prediction', async () => {
-    const pcb = await loadDataset(PCB_TEST_INDEX);
+  it('scores 1 on a PCB-AoI-like test set when the ground truth itself is the prediction', async () => {
+    const split = await syntheticPcbSplit({ line: 2, split: 'test_data', count: 20 });
+    const pcb = await loadDataset(join(split, 'index.txt'));
     const annotations = await readAnnotations(pcb);
-    expect(annotations).toHaveLength(60);
+    expect(annotations).toHaveLength(20);
     const predict: PredictDict = {};
     for (const { annotation } of annotations) {
       const byClass = new Map<string, number[][]>();

@@ -9,7 +9,7 @@ import {
 } from '../../../../lib/algorithms/fpn/box-utils.js';
 import { levelSizes } from '../../../../lib/algorithms/fpn/batch-maker.js';
 import { resolveConfig } from '../../../../lib/algorithms/fpn/config.js';
-import { makeRng } from '../../../../lib/algorithms/fpn/params.js';
+import { makeRng } from '../../../../lib/random.js';
 import { proposals, roiLevel } from '../../../../lib/algorithms/fpn/proposals.js';
 import { learningRate } from '../../../../lib/algorithms/fpn/sgd.js';
 import { ROI_BOX_WEIGHTS, rpnTargets, sampleRois } from '../../../../lib/algorithms/fpn/targets.js';
