@@ -83,6 +83,7 @@ export async function pullDataset(name: PublicDatasetName, options: PullDatasetO
     );
   }
   await mkdir(dir, { recursive: true });
+  await removeStaleStaging(dir, name);
   const archive = join(dir, `${name}.zip`);
   const { requests } = await downloadWithResume(options.url ?? spec.url, archive, {
     what: 'dataset',
@@ -119,6 +120,13 @@ export async function pullDataset(name: PublicDatasetName, options: PullDatasetO
   await rm(archive, { force: true });
   const indexes = await checkIanvsLayout(root, spec.splits);
   return { root, indexes, fetched: true, requests };
+}
+
+/** Staging directories a killed run left behind (the `.part` file is kept: it resumes). */
+async function removeStaleStaging(dir: string, name: string): Promise<void> {
+  for (const entry of await readdir(dir)) {
+    if (entry.startsWith(`.${name}.unpack-`)) await rm(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,9 @@ describe('dataset pull', () => {
     await expect(pullDataset('pcb-aoi', { dir, url, attempts: 1 })).rejects.toThrow(DownloadError);
     expect((await stat(join(dir, 'pcb-aoi.zip.part'))).size).toBe(cutAfter);
     expect(await readdir(dir)).toEqual(['pcb-aoi.zip.part']);
+    // A run killed while unpacking left its staging directory: the next run clears it.
+    await mkdir(join(dir, '.pcb-aoi.unpack-killed', 'content'), { recursive: true });
+    await writeFile(join(dir, '.pcb-aoi.unpack-killed', 'content', 'half.jpeg'), 'half');
 
     const progress: Array<[number, number | null]> = [];
     const pulled = await pullDataset('pcb-aoi', { dir, url, onProgress: (b, t) => progress.push([b, t]) });
