@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Run an Ianvs single-task-learning benchmark config',
     load: () => import('./commands/ianvs.js'),
   },
+  dataset: {
+    summary: 'Pull (PCB-AoI), check or synthesize an Ianvs dataset',
+    load: () => import('./commands/dataset.js'),
+  },
   validate: {
     summary: 'Validate SingleTaskLearningJob YAML files',
     load: () => import('./commands/validate.js'),

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import type { BaseModel, TrainProgress } from '../lib/algorithm/types.js';
+import { UsageError } from '../lib/errors/index.js';
 import type { Logger } from '../lib/log.js';
 import type { TrainingJobData, TrainingJobProgress, TrainingJobResult } from '../lib/queue/training-queue.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
@@ -14,6 +15,7 @@ import { buildModel } from './model-factory.js';
 import { evaluateBaseline, fetchVerifiedModel } from './model-evaluation.js';
 import type { ModelPublisher } from './model-publisher.js';
 import type { TrainerMetrics } from './trainer-metrics.js';
+import { TrainingInputError } from './training-input-error.js';
 import { TrainingReleasedError } from './training-released-error.js';
 
 /** A training job as the worker sees it. */
@@ -153,7 +155,12 @@ async function trainRound(
     log.info({ iteration: saved.iteration, uri: saved.uri }, 'Resuming from checkpoint');
     await job.log(`resumed from checkpoint at iteration ${saved.iteration}`);
   } else if (data.baseModel) {
-    await model.load(await fetchVerifiedModel(deps.store, data.baseModel, join(dir, 'base.zip')));
+    const baseZip = await fetchVerifiedModel(deps.store, data.baseModel, join(dir, 'base.zip'));
+    // Hyperparameters the base model cannot take (another architecture) will not fit on a retry.
+    await model.load(baseZip).catch((err: unknown) => {
+      if (!(err instanceof UsageError)) throw err;
+      throw new TrainingInputError(`base model ${data.baseModel!.version}: ${err.message}`, { cause: err });
+    });
     log.info({ version: data.baseModel.version }, 'Fine-tuning from base model');
   }
   const progress = progressReporter(deps, job);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { HeartbeatReply, heartbeatPath, type HeartbeatRequest } from '../lib/protocol/index.js';
 import { sleep } from '../lib/sleep.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
 
 export interface HeartbeatOptions {

@@ -12,7 +12,7 @@ import { EdgeStlError } from '../lib/errors/index.js';
 import type { ModelManifest } from '../lib/model-package/manifest.js';
 import { readManifest, readModelPackage, sha256File } from '../lib/model-package/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
-import { downloadWithResume, type DownloadOptions } from './download.js';
+import { downloadWithResume, type DownloadOptions } from '../lib/net/download.js';
 import type { LoadedModel } from './model-slot.js';
 import { smokeTest } from './smoke-test.js';
 import type { InstalledModel } from './state-store.js';

@@ -2,7 +2,7 @@ import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Detection } from '../lib/algorithm/index.js';
 import { sleep } from '../lib/sleep.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** What the application receives for each inference (seed step 7), as JSON. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { sleep } from '../lib/sleep.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
 import type { ClaimedSample, Outbox, SampleRecord } from './outbox.js';
 

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { posix } from 'node:path';
+import { eachLimit } from '../each-limit.js';
 import { createLogger } from '../log.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { formatS3Uri, parseS3Uri, type S3Location } from '../storage/s3-uri.js';
@@ -13,15 +14,6 @@ import type { Dataset, DatasetSample } from './types.js';
 
 const log = createLogger('dataset');
 const DEFAULT_CONCURRENCY = 8;
-
-/** Runs `work` over `items` with at most `limit` in flight; the first failure rejects. */
-async function eachLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 async function md5File(path: string): Promise<string> {
   const hash = createHash('md5');

@@ -8,3 +8,4 @@ export {
   type ResizedImage,
 } from './decode.js';
 export { drawDetections } from './draw.js';
+export { verifyImage, type VerifiedImage } from './verify-image.js';

@@ -9,7 +9,9 @@ export {
 export {
   readModelPackage,
   readManifest,
+  extractZip,
   DEFAULT_MODEL_PACKAGE_LIMITS,
+  type ExtractedZip,
   type ModelPackageLimits,
   type ExtractedModelPackage,
 } from './read-model-package.js';

@@ -79,13 +79,41 @@ export async function readModelPackage(
   destDir: string,
   limits: Partial<ModelPackageLimits> = {},
 ): Promise<ExtractedModelPackage> {
+  let manifest: ModelManifest | undefined;
+  const extracted = await extractCheckedZip(zipPath, destDir, limits, async (zip, entries, all) => {
+    manifest = await loadManifest(zip, entries, all);
+  });
+  return { ...extracted, manifest: manifest! };
+}
+
+/** What {@link extractZip} wrote. */
+export type ExtractedZip = Omit<ExtractedModelPackage, 'manifest'>;
+
+/**
+ * Extracts any zip (a dataset archive, say) under the model package's safety rules, without
+ * asking for a manifest: the same entry checks, limits, size guards and atomic rename.
+ */
+export function extractZip(
+  zipPath: string,
+  destDir: string,
+  limits: Partial<ModelPackageLimits> = {},
+): Promise<ExtractedZip> {
+  return extractCheckedZip(zipPath, destDir, limits);
+}
+
+async function extractCheckedZip(
+  zipPath: string,
+  destDir: string,
+  limits: Partial<ModelPackageLimits>,
+  beforeWrite?: (zip: yauzl.ZipFile, entries: CheckedEntry[], limits: ModelPackageLimits) => Promise<void>,
+): Promise<ExtractedZip> {
   const all = { ...DEFAULT_MODEL_PACKAGE_LIMITS, ...limits };
   const destEmpty = await assertUsableDestination(destDir);
   const zip = await openZip(zipPath);
   let tmp: string | undefined;
   try {
     const entries = await scanEntries(zip, all);
-    const manifest = await loadManifest(zip, entries, all);
+    await beforeWrite?.(zip, entries, all);
     await mkdir(dirname(destDir), { recursive: true });
     tmp = await mkdtemp(join(dirname(destDir), `.${basename(destDir)}.extract-`));
     let totalBytes = 0;
@@ -110,7 +138,7 @@ export async function readModelPackage(
     if (destEmpty) await rmdir(destDir);
     await rename(tmp, destDir);
     tmp = undefined;
-    return { dir: destDir, manifest, files, totalBytes };
+    return { dir: destDir, files, totalBytes };
   } finally {
     zip.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });

@@ -87,6 +87,12 @@ describe('cloud trainer', () => {
     return job.waitUntilFinished(events, 120_000);
   }
 
+  /** Publishes v1 of `job` and returns the reference a later round names as its base model. */
+  async function publishedRef(job: string): Promise<{ version: string; uri: string; sha256: string }> {
+    const v1 = await run(jobData(job, 1));
+    return { version: v1.version, uri: v1.uri, sha256: v1.sha256 };
+  }
+
   beforeAll(async () => {
     await registerTrainerAlgorithms();
     store = testStore();
@@ -266,6 +272,14 @@ describe('cloud trainer', () => {
         'invalid hyperparameters for FPN',
       ],
       [{ ...jobData('bad5', 1), round: -1 }, 'invalid training job payload: /round'],
+      [
+        // Hyperparameters win over the base model's, so one that needs another network cannot fit.
+        jobData('bad6', 2, {
+          algorithm: { name: 'FPN', hyperparameters: { ...HP, fpn_channels: 64 } },
+          baseModel: await publishedRef('bad6-base'),
+        }),
+        'base model v1: fpn_channels=64 does not fit the loaded model',
+      ],
     ];
     for (const [data, reason] of cases) {
       const started = Date.now();

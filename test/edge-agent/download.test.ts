@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DownloadError, downloadWithResume } from '../../edge-agent/download.js';
+import { DownloadError, downloadWithResume } from '../../lib/net/download.js';
 
 /** Serves `body`; the first `cutFirst` responses stop after half the remaining bytes and drop the socket. */
 function serve(body: Buffer, options: { cutFirst?: number; ignoreRange?: boolean; status?: number } = {}) {

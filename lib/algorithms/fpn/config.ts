@@ -222,3 +222,40 @@ export function resolveConfig(hp: Hyperparameters = {}): FpnConfig {
   if (!(cfg.learning_rate > 0)) throw new UsageError('learning_rate must be > 0');
   return cfg;
 }
+
+/** Keys that shape the network the weights belong to: a loaded model keeps its own. */
+export const ARCHITECTURE_KEYS = [
+  'backbone',
+  'width',
+  'resnet_blocks',
+  'fpn_channels',
+  'fc_dim',
+  'roi_size',
+  'anchor_ratios',
+] as const satisfies ReadonlyArray<keyof FpnConfig>;
+
+/**
+ * The config of a loaded model with the caller's hyperparameters over it: every given key wins over
+ * what the model stored (`--init M.zip --hp time_budget_minutes=8` trains for 8 minutes). A key
+ * that would need another network than the stored weights (the preset, backbone, widths, ...) is a
+ * UsageError naming it, never a silently different model.
+ */
+export function resolveLoadedConfig(stored: FpnConfig, given: Hyperparameters): FpnConfig {
+  const { preset, ...keys } = given;
+  if (preset !== undefined && preset !== null && String(preset) !== stored.preset) {
+    throw new UsageError(
+      `preset ${String(preset)} does not fit the loaded model, built with preset ${stored.preset}; ` +
+        'drop the preset hyperparameter or train without an initial model',
+    );
+  }
+  const cfg = resolveConfig({ ...stored, ...keys });
+  for (const key of ARCHITECTURE_KEYS) {
+    if (JSON.stringify(cfg[key]) !== JSON.stringify(stored[key])) {
+      throw new UsageError(
+        `${key}=${JSON.stringify(cfg[key])} does not fit the loaded model, built with ` +
+          `${key}=${JSON.stringify(stored[key])}; drop it or train without an initial model`,
+      );
+    }
+  }
+  return cfg;
+}

@@ -21,7 +21,7 @@ import { evaluateMetrics } from '../../metrics/evaluate.js';
 import { activeBackend, initBackend, type BackendChoice } from '../../tf/backend.js';
 import { Replica } from './replicas.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { resolveConfig, type FpnConfig } from './config.js';
+import { resolveConfig, resolveLoadedConfig, type FpnConfig } from './config.js';
 import { FpnDetector, inputTensor, padTo32, type RawDetection } from './detector.js';
 import { packModel, unpackModel } from './model-zip.js';
 import { ParamStore } from './params.js';
@@ -46,6 +46,8 @@ export class ModelNotReadyError extends EdgeStlError {
  */
 export class FpnModel implements BaseModel {
   private readonly hp: Hyperparameters;
+  /** What the caller gave: it wins over what a loaded model stored. */
+  private readonly given: Readonly<Hyperparameters>;
   private cfg: FpnConfig;
   private classes: string[] = [];
   private params?: ParamStore;
@@ -63,6 +65,7 @@ export class FpnModel implements BaseModel {
 
   constructor(hyperparameters: Hyperparameters = {}) {
     this.hp = { ...hyperparameters };
+    this.given = { ...hyperparameters };
     this.cfg = resolveConfig(this.hp);
   }
 
@@ -274,8 +277,8 @@ export class FpnModel implements BaseModel {
     }
     const { meta, weights } = await readCheckpoint(dir);
     try {
-      this.cfg = resolveConfig({ ...meta.config, ...this.runtimeOverrides() });
-      Object.assign(this.hp, meta.hyperparameters, this.runtimeOverrides());
+      this.cfg = resolveLoadedConfig(meta.config, this.given);
+      Object.assign(this.hp, meta.hyperparameters, this.given);
       this.build(meta.classes);
       this.params!.assign(weights);
     } finally {
@@ -285,21 +288,6 @@ export class FpnModel implements BaseModel {
     this.checkpointDir = dir;
     await this.warmUp();
     log.info({ model: modelZip, classes: this.classes, backbone: this.cfg.backbone }, 'FPN model loaded');
-  }
-
-  /** Inference-time settings a caller may override on a loaded model (thresholds, backend). */
-  private runtimeOverrides(): Hyperparameters {
-    const keys = [
-      'score_threshold',
-      'nms_iou',
-      'max_per_class',
-      'post_nms_topk_test',
-      'pre_nms_topk_test',
-      'backend',
-      'max_iteration',
-      'learning_rate',
-    ];
-    return Object.fromEntries(keys.filter((k) => this.hp[k] !== undefined).map((k) => [k, this.hp[k]]));
   }
 
   private async warmUp(): Promise<void> {

@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
-import { EdgeStlError } from '../lib/errors/index.js';
-import { sleep } from '../lib/sleep.js';
+import { EdgeStlError } from '../errors/index.js';
+import { sleep } from '../sleep.js';
 import { Backoff } from './backoff.js';
 
 export interface DownloadOptions {
@@ -17,6 +17,10 @@ export interface DownloadOptions {
   maxBackoffMs?: number;
   signal?: AbortSignal;
   log?: Logger;
+  /** What is downloaded, for messages ("model", "dataset"). */
+  what?: string;
+  /** Called as bytes arrive: bytes on disk so far (resumed ones included) and the total, when known. */
+  onProgress?: (bytes: number, total: number | null) => void;
 }
 
 export interface DownloadResult {
@@ -28,7 +32,7 @@ export interface DownloadResult {
 /** A download that failed for good (bad URL, refused, too large, out of attempts). */
 export class DownloadError extends EdgeStlError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('MODEL_DOWNLOAD_FAILED', message, options);
+    super('DOWNLOAD_FAILED', message, options);
   }
 }
 
@@ -45,6 +49,7 @@ export async function downloadWithResume(
 ): Promise<DownloadResult> {
   const part = `${dest}.part`;
   const attempts = options.attempts ?? 5;
+  const what = options.what ?? 'model';
   const maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
   const backoff = new Backoff({
     baseMs: options.baseBackoffMs ?? 200,
@@ -54,7 +59,7 @@ export async function downloadWithResume(
   for (let request = 1; request <= attempts; request++) {
     const offset = (await stat(part).catch(() => null))?.size ?? 0;
     try {
-      const done = await fetchPart(url, part, offset, maxBytes, options.signal);
+      const done = await fetchPart(url, part, offset, maxBytes, what, options);
       if (done) {
         await rename(part, dest);
         return { bytes: (await stat(dest)).size, requests: request };
@@ -62,12 +67,12 @@ export async function downloadWithResume(
     } catch (err) {
       if (err instanceof DownloadError) throw err;
       lastError = err;
-      options.log?.warn({ err, offset, request }, 'Model download interrupted');
+      options.log?.warn({ err, offset, request, what }, 'Download interrupted');
     }
     if (options.signal?.aborted) break;
     await sleep(backoff.next(), options.signal);
   }
-  throw new DownloadError(`model download failed after ${attempts} attempts`, { cause: lastError });
+  throw new DownloadError(`${what} download failed after ${attempts} attempts`, { cause: lastError });
 }
 
 /** One request; true when the file is complete. Throws DownloadError for what a retry cannot fix. */
@@ -76,7 +81,8 @@ async function fetchPart(
   part: string,
   offset: number,
   maxBytes: number,
-  signal?: AbortSignal,
+  what: string,
+  { signal, onProgress }: Pick<DownloadOptions, 'signal' | 'onProgress'>,
 ): Promise<boolean> {
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
   const res = await fetch(url, { headers, signal });
@@ -90,7 +96,7 @@ async function fetchPart(
   }
   if (res.status !== 200 && res.status !== 206) {
     await res.body?.cancel();
-    const message = `model download refused: HTTP ${res.status}`;
+    const message = `${what} download refused: HTTP ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
       throw new DownloadError(message);
     throw new Error(message);
@@ -111,7 +117,7 @@ async function fetchPart(
   }
   if (expected !== null && expected > maxBytes) {
     await res.body?.cancel();
-    throw new DownloadError(`model is ${expected} bytes, over the ${maxBytes}-byte limit`);
+    throw new DownloadError(`${what} is ${expected} bytes, over the ${maxBytes}-byte limit`);
   }
   if (!res.body) throw new Error('empty response body');
   let written = append ? offset : 0;
@@ -121,8 +127,9 @@ async function fetchPart(
   try {
     for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
       written += chunk.length;
-      if (written > maxBytes) throw new DownloadError(`model is over the ${maxBytes}-byte limit`);
+      if (written > maxBytes) throw new DownloadError(`${what} is over the ${maxBytes}-byte limit`);
       if (!file.write(chunk)) await once(file, 'drain');
+      onProgress?.(written, expected);
     }
   } finally {
     await new Promise<void>((resolve, reject) =>
