@@ -15,9 +15,9 @@ export function svgLinePlot(
   series: Series[],
   options: { width?: number; height?: number; xLabel: string; yLabel: string },
 ): string {
-  const width = options.width ?? 640;
+  const width = options.width ?? 820;
   const height = options.height ?? 320;
-  const pad = { left: 56, right: 120, top: 16, bottom: 44 };
+  const pad = { left: 56, right: 200, top: 16, bottom: 44 };
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const xMin = Math.min(0, ...xs);
   const xMax = Math.max(1, ...xs);
