@@ -46,6 +46,8 @@ export interface LabelingService {
   metrics: LabelingMetrics;
   /** Runs one auto-labeling pass over the `auto` jobs now (also what the timer does). */
   runAuto(): Promise<Record<string, AutoLabelReport>>;
+  /** Auto-labeling passes completed so far: a caller can tell the labeler has seen what came in. */
+  autoPasses(): number;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startLabeling(config: LabelingConfig): Promise<LabelingSer
     index,
     metrics,
     runAuto: () => auto.run(),
+    autoPasses: () => auto.completed(),
     async close() {
       if (closing) return;
       closing = true;
@@ -127,6 +130,7 @@ function autoRunner(deps: {
   let oracle: Promise<GroundTruthOracle | null> | null = null;
   const teachers = new Map<string, Teacher>();
   let running: Promise<Record<string, AutoLabelReport>> | null = null;
+  let completed = 0;
   const workDir = config.workDir ?? join(tmpdir(), 'edge-stl-labeling');
   const threshold = config.auto?.teacherScoreThreshold ?? 0.3;
 
@@ -166,10 +170,12 @@ function autoRunner(deps: {
         logger: deps.logger,
       });
     }
+    completed += 1;
     return reports;
   };
 
   return {
+    completed: () => completed,
     run(): Promise<Record<string, AutoLabelReport>> {
       running ??= pass().finally(() => (running = null));
       return running;

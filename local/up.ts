@@ -288,13 +288,14 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
         serving: phase === PHASE.Serving && options.labelMode === 'auto',
         sent: stats.reduce((n, s) => n + s.sent, 0),
         labeled: view.samples.labeled,
+        labelPasses: labeling.autoPasses(),
         round: view.round,
         now: Date.now(),
       });
       if (dry) {
         stopReason =
           `the cameras' ${images.length} images yield no new hard examples (${triggerMessage(current)}); ` +
-          'stream more images with --images DIR, or lower spec.trigger.minNewSamples or maxRounds';
+          'stream more images with --stream, or lower spec.trigger.minNewSamples or maxRounds';
         log.warn({ stopReason }, 'Line ran dry: stopping');
         break;
       }
