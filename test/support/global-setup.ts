@@ -1,6 +1,7 @@
 /**
  * Jest global setup: brings up what the tests need and publishes it through process.env
- * (REDIS_URL, S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY). Teardown stops what this started.
+ * (REDIS_URL, S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, and EDGE_STL_TEST_DATA_DIR: a directory
+ * for what the test files share, such as the detecting model). Teardown stops what this started.
  *
  * Jest loads this file through a CommonJS require hook where `moduleNameMapper` does not apply,
  * so relative `.js` imports of our TypeScript would not resolve; the lib modules are loaded with
@@ -34,6 +35,7 @@ export default async function globalSetup(
   const dataDir = await mkdtemp(join(tmpdir(), 'edge-stl-test-'));
   const redis = await ensureRedis({});
   const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3') });
+  process.env.EDGE_STL_TEST_DATA_DIR = dataDir;
   process.env.REDIS_URL = redis.url;
   process.env.S3_ENDPOINT = s3.endpoint;
   process.env.S3_ACCESS_KEY = s3.accessKey;
