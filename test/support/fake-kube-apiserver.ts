@@ -35,6 +35,8 @@ export interface ApiCall {
   status: number;
   /** The bearer token the client sent (tests give each client its own). */
   token?: string;
+  /** When the request arrived (performance.now() ms): for tests of retry timing. */
+  at?: number;
 }
 
 /** A failure to inject into the next matching requests. */
@@ -212,7 +214,7 @@ export class FakeKubeApiServer {
     const watching = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb: ApiCall['verb'] = verbOf(req.method ?? 'GET', Boolean(name), watching);
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    const call = { verb, group: r.group, resource: r.plural, subresource, namespace, name, token };
+    const call = { verb, group: r.group, resource: r.plural, subresource, namespace, name, token, at: performance.now() };
     const injected = this.takeFailure(call);
     if (injected) {
       this.calls.push({ ...call, status: injected });
