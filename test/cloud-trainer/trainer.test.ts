@@ -295,7 +295,8 @@ describe('cloud trainer', () => {
       [{ ...jobData('bad5', 1), round: -1 }, 'invalid training job payload: /round'],
     ];
     for (const [data, reason] of cases) {
-      const started = Date.now();
+      // 3 attempts with a 5 s backoff allowed: failed after exactly one attempt means no retry
+      // (the state and the count say it; a clock would only add flakiness on a busy machine).
       const job = await queue.add('train', data, {
         jobId: `${data.job}-${data.round}`,
         attempts: 3,
@@ -305,7 +306,6 @@ describe('cloud trainer', () => {
       const failed = await queue.getJob(job.id!);
       expect({ reason, attemptsMade: failed?.attemptsMade }).toEqual({ reason, attemptsMade: 1 });
       expect(await failed?.getState()).toBe('failed');
-      expect(Date.now() - started).toBeLessThan(5000);
     }
     expect(await store.list(bucket, `models/${NS}/bad1/`)).toEqual([]);
   });

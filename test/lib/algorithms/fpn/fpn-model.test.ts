@@ -161,6 +161,10 @@ describe('FPN (tiny preset)', () => {
       await loaded.load(zip());
       expect(loaded.config.preset).toBe('tiny');
       expectSamePredictions(await loaded.predict(fixture.test.imagePaths), before);
+      // Same predictions could also come from two untrained nets built from the same seed: the
+      // loaded one must be the trained one.
+      const metrics = await loaded.evaluate(await loadDataset(fixture.test.indexPath), undefined);
+      expect(metrics.f1_score).toBeGreaterThanOrEqual(DETECTING_F1_FLOOR);
     } finally {
       await loaded.dispose();
     }
