@@ -31,7 +31,12 @@ interface Run {
 }
 
 /** Runs the writer in `mode` on `target`, killed before file operation `killAt` (0: never). */
-function runWriter(mode: 'atomic' | 'outbox', target: string, crashDir: string, killAt: number): Promise<Run> {
+function runWriter(
+  mode: 'atomic' | 'outbox',
+  target: string,
+  crashDir: string,
+  killAt: number,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -107,11 +112,16 @@ describe('crash atomicity', () => {
       expect({ killAt, signal: run.signal }).toEqual({ killAt, signal: 'SIGKILL' });
       const reported = run.lines.filter((l) => l.startsWith('wrote ')).map((l) => Number(l.slice(6)));
       const content = await readFile(file, 'utf8');
-      const version = Array.from({ length: VERSIONS + 1 }, (_, v) => v).find((v) => versionText(v) === content);
+      const version = Array.from({ length: VERSIONS + 1 }, (_, v) => v).find(
+        (v) => versionText(v) === content,
+      );
       const lastReported = reported.at(-1) ?? 0;
-      if (version === undefined) bad.push(`kill at ${killAt}/${steps}: half a file (${content.length} bytes)`);
+      if (version === undefined)
+        bad.push(`kill at ${killAt}/${steps}: half a file (${content.length} bytes)`);
       else if (version < lastReported)
-        bad.push(`kill at ${killAt}/${steps}: version ${version} after version ${lastReported} was reported written`);
+        bad.push(
+          `kill at ${killAt}/${steps}: version ${version} after version ${lastReported} was reported written`,
+        );
       const strays = (await readdir(dir)).filter((n) => n !== 'state.json' && !isTempFile(n));
       if (strays.length) bad.push(`kill at ${killAt}/${steps}: stray files ${strays.join(', ')}`);
     }
@@ -141,19 +151,24 @@ describe('crash atomicity', () => {
         const want = expected.get(record.id);
         const image = await readFile(join(dir, name.replace(/\.json$/, '.jpeg'))).catch(() => undefined);
         if (!want) bad.push(`${where}: unknown record ${record.id}`);
-        else if (JSON.stringify(record) !== JSON.stringify(want.record)) bad.push(`${where}: record ${record.id} differs`);
+        else if (JSON.stringify(record) !== JSON.stringify(want.record))
+          bad.push(`${where}: record ${record.id} differs`);
         else if (!image?.equals(want.jpeg)) bad.push(`${where}: image of ${record.id} is not whole`);
         present.push(record.id);
       }
       const files = await readdir(dir);
-      if (files.length !== 2 * present.length) bad.push(`${where}: files left besides whole samples: ${files.join(', ')}`);
+      if (files.length !== 2 * present.length)
+        bad.push(`${where}: files left besides whole samples: ${files.join(', ')}`);
       for (const id of committed) if (!present.includes(id)) bad.push(`${where}: committed ${id} was lost`);
-      if (outbox.size !== present.length) bad.push(`${where}: outbox holds ${outbox.size}, disk ${present.length}`);
+      if (outbox.size !== present.length)
+        bad.push(`${where}: outbox holds ${outbox.size}, disk ${present.length}`);
 
       const calls = await drain(outbox, store);
       const perKey = new Map<string, number>();
       for (const key of calls) perKey.set(key, (perKey.get(key) ?? 0) + 1);
-      const uploaded = [...perKey.keys()].filter((k) => k.endsWith('.json')).map((k) => k.split('/').at(-1)!.slice(0, -5));
+      const uploaded = [...perKey.keys()]
+        .filter((k) => k.endsWith('.json'))
+        .map((k) => k.split('/').at(-1)!.slice(0, -5));
       if (uploaded.sort().join() !== [...present].sort().join())
         bad.push(`${where}: uploaded ${uploaded.length} samples, ${present.length} recovered`);
       for (const [key, n] of perKey) if (n !== 1) bad.push(`${where}: ${key} uploaded ${n} times`);

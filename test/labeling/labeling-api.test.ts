@@ -24,9 +24,7 @@ describe('labeling API', () => {
   const jobs: LabelingJob[] = [{ namespace: NS, job: JOB, classes: CLASSES }];
 
   /** A replica; `lock: false` builds one without the cross-replica Redis lock. */
-  async function buildApp(
-    options: { store?: ObjectStore; lock?: boolean } = {},
-  ): Promise<{
+  async function buildApp(options: { store?: ObjectStore; lock?: boolean } = {}): Promise<{
     app: { inject: (req: HttpRequest) => Promise<HttpReply> };
     index: LabeledIndex;
   }> {
@@ -285,7 +283,13 @@ describe('labeling API', () => {
       const samples = await Promise.all(
         ['edge-a', 'edge-b'].map(async (node, i) => ({
           node,
-          id: await putSample(store, bucket, { namespace: NS, job, node }, await makeJpeg(64, 48, [], 200 + i), []),
+          id: await putSample(
+            store,
+            bucket,
+            { namespace: NS, job, node },
+            await makeJpeg(64, 48, [], 200 + i),
+            [],
+          ),
         })),
       );
       const replies = await Promise.all(
@@ -305,9 +309,7 @@ describe('labeling API', () => {
     const unlocked = await race('race-unlocked', false);
     expect(unlocked).toHaveLength(1); // the interleaving is real: it loses a line without the lock
     const locked = await race('race-locked', true);
-    expect(locked.sort()).toEqual(
-      [expect.stringContaining('edge-a-'), expect.stringContaining('edge-b-')],
-    );
+    expect(locked.sort()).toEqual([expect.stringContaining('edge-a-'), expect.stringContaining('edge-b-')]);
   });
 });
 

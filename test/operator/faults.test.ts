@@ -67,7 +67,9 @@ describe('operator fault tolerance', () => {
       30_000,
     );
     // The waits between the failed watches and the next attempt grow (exponential backoff).
-    const watches = env.api.calls.filter((c) => c.verb === 'watch' && c.resource === 'singletasklearningjobs');
+    const watches = env.api.calls.filter(
+      (c) => c.verb === 'watch' && c.resource === 'singletasklearningjobs',
+    );
     const firstFailed = watches.findIndex((c) => c.status === 500);
     const attempts = watches.slice(firstFailed, firstFailed + 4);
     expect(attempts.map((c) => c.status)).toEqual([500, 500, 500, 200]);

@@ -10,10 +10,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  writeSyntheticDataset,
-  type SyntheticDataset,
-} from '../../lib/algorithms/fpn/synthetic-dataset.js';
+import { writeSyntheticDataset, type SyntheticDataset } from '../../lib/algorithms/fpn/synthetic-dataset.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RUN_CLI = join(REPO_ROOT, 'test/cloud-trainer/fixtures/run-cli.ts');
@@ -125,9 +122,7 @@ function runCli(args: string[]): Promise<string> {
     child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
     child.on('error', reject);
     child.on('close', (code) =>
-      code === 0
-        ? resolvePromise(out)
-        : reject(new Error(`edge-stl ${args[0]} exited with ${code}: ${err}`)),
+      code === 0 ? resolvePromise(out) : reject(new Error(`edge-stl ${args[0]} exited with ${code}: ${err}`)),
     );
   });
 }

@@ -214,7 +214,16 @@ export class FakeKubeApiServer {
     const watching = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb: ApiCall['verb'] = verbOf(req.method ?? 'GET', Boolean(name), watching);
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    const call = { verb, group: r.group, resource: r.plural, subresource, namespace, name, token, at: performance.now() };
+    const call = {
+      verb,
+      group: r.group,
+      resource: r.plural,
+      subresource,
+      namespace,
+      name,
+      token,
+      at: performance.now(),
+    };
     const injected = this.takeFailure(call);
     if (injected) {
       this.calls.push({ ...call, status: injected });

@@ -8,11 +8,7 @@ import { run as predictRun } from '../../../../cli/commands/predict.js';
 import { run as trainRun } from '../../../../cli/commands/train.js';
 import { UsageError } from '../../../../lib/errors/index.js';
 import { readManifest } from '../../../../lib/model-package/index.js';
-import {
-  DETECTING_F1_FLOOR,
-  DETECTING_MODEL_HP,
-  detectingModel,
-} from '../../../support/detecting-model.js';
+import { DETECTING_F1_FLOOR, DETECTING_MODEL_HP, detectingModel } from '../../../support/detecting-model.js';
 
 let dir: string;
 let synth: SyntheticDataset;
