@@ -13,10 +13,12 @@ import {
 } from '../../lib/queue/training-queue.js';
 import { labeledIndexKey, modelKey, SHA256_METADATA_KEY } from '../../lib/storage/layout.js';
 import { formatS3Uri } from '../../lib/storage/s3-uri.js';
+import { uploadDataset } from '../../lib/dataset/index.js';
 import { LabeledIndex } from '../../labeling/labeled-index.js';
 import { saveLabels } from '../../labeling/label-writer.js';
 import { putSample } from '../labeling/sample-fixtures.js';
 import type { ObjectStore } from '../../lib/storage/object-store.js';
+import { DETECTING_F1_FLOOR, detectingModel } from '../support/detecting-model.js';
 import { testRedisUrl, testStore, uniqueBucket } from '../support/env.js';
 import { FlakyStore } from './flaky-store.js';
 import { TINY_CLASSES, tinyImage, uploadTinyDataset } from './tiny-dataset.js';
@@ -150,7 +152,8 @@ describe('cloud trainer', () => {
       labeledSamples: 2,
     });
     expect(result.trainSeconds).toBeGreaterThan(0);
-    expect(result.metrics.f1_score).toBeGreaterThanOrEqual(0);
+    // The floor is asserted on a model that detects, below; 6 iterations learn too little for one.
+    expect(typeof result.metrics.f1_score).toBe('number');
 
     const info = await store.stat(bucket, key);
     const zip = join(dir, 'v1.zip');
@@ -222,6 +225,30 @@ describe('cloud trainer', () => {
     expect(after.misses - before.misses).toBe(0);
   });
 
+  it('fine-tunes a model that detects into one that still detects: F1 >= 0.8 before and after', async () => {
+    // The suite's detecting model (trained by `edge-stl train`) as the deployed v1 of this job.
+    const fixture = await detectingModel();
+    const [train, test] = await Promise.all([
+      uploadDataset(fixture.train.indexPath, store, bucket, 'datasets/detecting/train'),
+      uploadDataset(fixture.test.indexPath, store, bucket, 'datasets/detecting/test'),
+    ]);
+    const v1Key = modelKey(NS, 'detect', 1);
+    await store.putFile(bucket, v1Key, fixture.zipPath);
+    const ref = { version: 'v1', uri: formatS3Uri(bucket, v1Key), sha256: await sha256File(fixture.zipPath) };
+    const v2 = await run(
+      jobData('detect', 2, {
+        // A low rate: a few fine-tuning steps must not undo what the base model learned.
+        algorithm: { name: 'FPN', hyperparameters: { ...HP, learning_rate: 0.002 } },
+        dataset: { trainIndex: train.indexUri, testIndex: test.indexUri, classes: fixture.test.classes },
+        baseModel: ref,
+        deployedModel: ref,
+      }),
+    );
+    expect(v2.version).toBe('v2');
+    expect(v2.baselineMetrics!.f1_score).toBeGreaterThanOrEqual(DETECTING_F1_FLOOR);
+    expect(v2.metrics.f1_score).toBeGreaterThanOrEqual(DETECTING_F1_FLOOR);
+  }, 600_000);
+
   it('retries a round that failed on an S3 outage, per the job’s attempts and backoff', async () => {
     // A dataset this trainer has not cached yet, so the first download really goes to S3.
     const fresh = await uploadTinyDataset(store, bucket, 'datasets/tiny/fresh', 4, 4);
@@ -282,7 +309,8 @@ describe('cloud trainer', () => {
       ],
     ];
     for (const [data, reason] of cases) {
-      const started = Date.now();
+      // 3 attempts with a 5 s backoff allowed: failed after exactly one attempt means no retry
+      // (the state and the count say it; a clock would only add flakiness on a busy machine).
       const job = await queue.add('train', data, {
         jobId: `${data.job}-${data.round}`,
         attempts: 3,
@@ -292,7 +320,6 @@ describe('cloud trainer', () => {
       const failed = await queue.getJob(job.id!);
       expect({ reason, attemptsMade: failed?.attemptsMade }).toEqual({ reason, attemptsMade: 1 });
       expect(await failed?.getState()).toBe('failed');
-      expect(Date.now() - started).toBeLessThan(5000);
     }
     expect(await store.list(bucket, `models/${NS}/bad1/`)).toEqual([]);
   });

@@ -23,14 +23,16 @@ describe('labeling API', () => {
   const apps: FastifyInstance[] = [];
   const jobs: LabelingJob[] = [{ namespace: NS, job: JOB, classes: CLASSES }];
 
-  async function buildApp(): Promise<{
+  /** A replica; `lock: false` builds one without the cross-replica Redis lock. */
+  async function buildApp(options: { store?: ObjectStore; lock?: boolean } = {}): Promise<{
     app: { inject: (req: HttpRequest) => Promise<HttpReply> };
     index: LabeledIndex;
   }> {
-    const index = new LabeledIndex(store, bucket, redis);
+    const replicaStore = options.store ?? store;
+    const index = new LabeledIndex(replicaStore, bucket, options.lock === false ? undefined : redis);
     const app = Fastify();
     await app.register(labelingApp, {
-      store,
+      store: replicaStore,
       bucket,
       token: TOKEN,
       jobs: () => jobs,
@@ -253,4 +255,100 @@ describe('labeling API', () => {
       (await store.getBuffer(bucket, labeledIndexKey(NS, job))).toString('utf8').trim().split('\n'),
     ).toHaveLength(20);
   });
+
+  it('two replicas forced into a lost-update interleaving: without the Redis lock a line is lost, with it none', async () => {
+    /**
+     * Replica A's index write waits until replica B has read the index; B's write waits until A's
+     * has landed (and A has read it back): the classic lost update, unless the lock keeps B from
+     * reading before A is done. The waits give up after a second, which only happens with the
+     * lock (the other replica cannot get into the critical section meanwhile).
+     */
+    async function race(job: string, lock: boolean): Promise<string[]> {
+      jobs.push({ namespace: NS, job, classes: CLASSES });
+      const key = labeledIndexKey(NS, job);
+      const bRead = signal();
+      const aWrote = signal();
+      const storeA = interceptIndex(store, key, {
+        beforePut: () => bRead.wait(1000),
+        afterPut: () => aWrote.fire(),
+      });
+      const storeB = interceptIndex(store, key, {
+        afterGet: () => bRead.fire(),
+        beforePut: async () => {
+          await aWrote.wait(1000);
+          await new Promise((r) => setTimeout(r, 200)); // A's read-back of its own write
+        },
+      });
+      const replicas = [await buildApp({ store: storeA, lock }), await buildApp({ store: storeB, lock })];
+      const samples = await Promise.all(
+        ['edge-a', 'edge-b'].map(async (node, i) => ({
+          node,
+          id: await putSample(
+            store,
+            bucket,
+            { namespace: NS, job, node },
+            await makeJpeg(64, 48, [], 200 + i),
+            [],
+          ),
+        })),
+      );
+      const replies = await Promise.all(
+        samples.map(({ node, id }, i) =>
+          replicas[i].app.inject({
+            method: 'POST',
+            url: `/api/jobs/${NS}/${job}/samples/${node}/${id}/labels`,
+            headers: auth,
+            payload: { boxes: [{ class: 'defect', xmin: 2, ymin: 2, xmax: 20, ymax: 20 }] },
+          }),
+        ),
+      );
+      // Both replicas answer 200: each read its own line back before the other's write landed.
+      expect(replies.map((r) => r.statusCode)).toEqual([200, 200]);
+      return (await store.getBuffer(bucket, key)).toString('utf8').trim().split('\n');
+    }
+    const unlocked = await race('race-unlocked', false);
+    expect(unlocked).toHaveLength(1); // the interleaving is real: it loses a line without the lock
+    const locked = await race('race-locked', true);
+    expect(locked.sort()).toEqual([expect.stringContaining('edge-a-'), expect.stringContaining('edge-b-')]);
+  });
 });
+
+/** A one-shot event a test can wait for, with a deadline. */
+function signal(): { fire: () => void; wait: (ms: number) => Promise<void> } {
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return {
+    fire,
+    wait: (ms) => Promise.race([fired, new Promise<void>((r) => setTimeout(r, ms))]),
+  };
+}
+
+/** The store, with hooks around reads and writes of one key (the index). */
+function interceptIndex(
+  store: ObjectStore,
+  key: string,
+  hooks: { afterGet?: () => void; beforePut?: () => Promise<void>; afterPut?: () => void },
+): ObjectStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'getBuffer')
+        return async (bucket: string, k: string) => {
+          const body = await target.getBuffer(bucket, k).catch((err: unknown) => {
+            if (k === key) hooks.afterGet?.();
+            throw err;
+          });
+          if (k === key) hooks.afterGet?.();
+          return body;
+        };
+      if (prop === 'putObject')
+        return async (...args: Parameters<ObjectStore['putObject']>) => {
+          if (args[1] === key) await hooks.beforePut?.();
+          const result = await target.putObject(...args);
+          if (args[1] === key) hooks.afterPut?.();
+          return result;
+        };
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -7,6 +7,7 @@ import { createLogger } from '../../lib/log.js';
 import { PROFILES } from '../../local/profiles.js';
 import type { RunSummary } from '../../local/report/run-summary.js';
 import { resolveRunData } from '../../local/run-data.js';
+import type { TerminalView, ViewState } from '../../local/terminal-view.js';
 import { runUp, type UpOptions } from '../../local/up.js';
 import { ARTIFACTS_DIR, launchChromium } from '../support/browser.js';
 import { uniqueBucket } from '../support/env.js';
@@ -80,11 +81,18 @@ spec:
   });
 
   it('runs two rounds across a stop and a resume, ends both agents on the last version, writes the report', async () => {
+    // Stop once round 0 has deployed a model and edge samples were uploaded: progress to keep.
     const first = new AbortController();
-    await runUp({
-      ...(await options('run', first.signal)),
-      onStarted: () => setTimeout(() => first.abort(), 4000),
-    });
+    let beforeStop: ViewState | undefined;
+    const view = {
+      update(state: ViewState) {
+        if (first.signal.aborted || !state.currentModel || state.samples.uploaded === 0) return;
+        beforeStop = state;
+        first.abort();
+      },
+    } as unknown as TerminalView;
+    await runUp({ ...(await options('run', first.signal)), view });
+    expect(beforeStop).toBeDefined();
     expect(existsSync(join(base, 'run', 'state', 'jobs', 'tiny.yaml'))).toBe(true);
     expect(existsSync(join(base, 'run', 'out', 'summary.json'))).toBe(false);
 
@@ -92,6 +100,10 @@ spec:
     expect(result.phase).toBe('Completed');
     const summary = JSON.parse(await readFile(result.summaryPath!, 'utf8')) as RunSummary;
     expect(summary.rounds.map((r) => r.round)).toEqual([0, 1]);
+    // What was recorded before the stop is still there: round 0's model, and the samples.
+    expect(summary.rounds[0].version).toBe(beforeStop!.currentModel!.version);
+    expect(summary.samples.uploaded).toBeGreaterThanOrEqual(beforeStop!.samples.uploaded);
+    expect(summary.samples.labeled).toBeGreaterThanOrEqual(beforeStop!.samples.labeled);
     // Every round is scored on the new line's test (by the trainer) and on the first line's (by up).
     for (const r of summary.rounds) {
       expect(r.f1).toEqual(expect.any(Number));

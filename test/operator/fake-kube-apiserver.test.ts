@@ -186,6 +186,7 @@ describe('fake kube-apiserver semantics', () => {
           namespace: 'default',
           name: 'j1',
           status: 200,
+          at: expect.any(Number),
         },
       ]),
     );

@@ -66,6 +66,22 @@ describe('operator fault tolerance', () => {
       () => watchCalls(500) >= 3 && env.api.openWatches() > 0,
       30_000,
     );
+    // The waits between the failed watches and the next attempt grow (exponential backoff).
+    const watches = env.api.calls.filter(
+      (c) => c.verb === 'watch' && c.resource === 'singletasklearningjobs',
+    );
+    const firstFailed = watches.findIndex((c) => c.status === 500);
+    const attempts = watches.slice(firstFailed, firstFailed + 4);
+    expect(attempts.map((c) => c.status)).toEqual([500, 500, 500, 200]);
+    const waits = attempts.slice(1).map((c, i) => c.at! - attempts[i].at!);
+    // Jittered delays of 200 ms * 2^(n-1) lie in [half, full] (100-200, 200-400, 400-800 ms), so
+    // each wait is at least its floor, and the third is longer than the first by at least 200 ms.
+    // A busy machine only lengthens waits; neighbours are not compared as timer lateness could
+    // reorder two close ones.
+    expect(waits[0]).toBeGreaterThanOrEqual(100);
+    expect(waits[1]).toBeGreaterThanOrEqual(200);
+    expect(waits[2]).toBeGreaterThanOrEqual(400);
+    expect(waits[2]).toBeGreaterThan(waits[0]);
     env.createJob('after-500');
     await waitFor('job created after the 500s is reconciled', () => reconciled('after-500'));
   });

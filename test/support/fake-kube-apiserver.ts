@@ -33,6 +33,10 @@ export interface ApiCall {
   namespace?: string;
   name?: string;
   status: number;
+  /** The bearer token the client sent (tests give each client its own). */
+  token?: string;
+  /** When the request arrived (performance.now() ms): for tests of retry timing. */
+  at?: number;
 }
 
 /** A failure to inject into the next matching requests. */
@@ -209,7 +213,17 @@ export class FakeKubeApiServer {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const watching = q.get('watch') === 'true' || q.get('watch') === '1';
     const verb: ApiCall['verb'] = verbOf(req.method ?? 'GET', Boolean(name), watching);
-    const call = { verb, group: r.group, resource: r.plural, subresource, namespace, name };
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const call = {
+      verb,
+      group: r.group,
+      resource: r.plural,
+      subresource,
+      namespace,
+      name,
+      token,
+      at: performance.now(),
+    };
     const injected = this.takeFailure(call);
     if (injected) {
       this.calls.push({ ...call, status: injected });

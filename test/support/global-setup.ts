@@ -1,8 +1,8 @@
 /**
  * Jest global setup: brings up what the tests need and publishes it through process.env
- * (REDIS_URL, S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, and EDGE_STL_TEST_DIR: the run's temp dir,
- * where generated datasets and fixture models are cached once per run). Teardown stops what this
- * started and removes that dir.
+ * (REDIS_URL, S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, and EDGE_STL_TEST_DATA_DIR: the run's temp
+ * dir, where what the test files share is made once per run: generated datasets, the detecting
+ * model). Teardown stops what this started and removes that dir.
  *
  * Jest loads this file through a CommonJS require hook where `moduleNameMapper` does not apply,
  * so relative `.js` imports of our TypeScript would not resolve; the lib modules are loaded with
@@ -36,11 +36,11 @@ export default async function globalSetup(
   const dataDir = await mkdtemp(join(tmpdir(), 'edge-stl-test-'));
   const redis = await ensureRedis({});
   const s3 = await startEmbeddedS3({ dir: join(dataDir, 's3') });
+  process.env.EDGE_STL_TEST_DATA_DIR = dataDir;
   process.env.REDIS_URL = redis.url;
   process.env.S3_ENDPOINT = s3.endpoint;
   process.env.S3_ACCESS_KEY = s3.accessKey;
   process.env.S3_SECRET_KEY = s3.secretKey;
-  process.env.EDGE_STL_TEST_DIR = dataDir;
   const services: TestServices = { dataDir, stopRedis: () => redis.stop(), stopS3: () => s3.stop() };
   (globalThis as Record<symbol, unknown>)[SERVICES] = services;
 }

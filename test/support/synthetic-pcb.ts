@@ -1,6 +1,6 @@
 /**
  * Synthetic PCB-AoI splits for tests, generated once per suite run into the run's temp dir
- * (EDGE_STL_TEST_DIR, set by global setup) and reused by every test file that asks again.
+ * (EDGE_STL_TEST_DATA_DIR, set by global setup) and reused by every test file that asks again.
  * The suite needs no dataset outside the repository.
  */
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ export interface SyntheticSplit {
 }
 
 function cacheRoot(): string {
-  return process.env.EDGE_STL_TEST_DIR ?? join(tmpdir(), 'edge-stl-test-cache');
+  return process.env.EDGE_STL_TEST_DATA_DIR ?? join(tmpdir(), 'edge-stl-test-cache');
 }
 
 /** The split's directory (index.txt, JPEGImages/, Annotations/), generated on first use. */

@@ -24,12 +24,15 @@ export async function startFakeCluster(
   return { api, kubeConfig: kubeConfigFor(url), url };
 }
 
-/** A KubeConfig for the fake (token auth; the fake does not check it). */
-export function kubeConfigFor(url: string): KubeConfig {
+/**
+ * A KubeConfig for the fake (token auth; the fake does not check the token but records it with
+ * each call, so a test can tell two clients apart).
+ */
+export function kubeConfigFor(url: string, token = 'fake-token'): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'operator', token: 'fake-token' }],
+    users: [{ name: 'operator', token }],
     contexts: [{ name: 'fake', cluster: 'fake', user: 'operator', namespace: 'default' }],
     currentContext: 'fake',
   });

@@ -13,7 +13,7 @@ import { startOperator, type OperatorConfig, type RunningOperator } from '../../
 import { redisConnection } from '../../../operator/redis-connection.js';
 import type { FakeKubeApiServer, KObj } from '../../support/fake-kube-apiserver.js';
 import { testRedisUrl, testS3Config, testStore, uniqueBucket } from '../../support/env.js';
-import { credentialsSecret, startFakeCluster } from './fake-cluster.js';
+import { credentialsSecret, kubeConfigFor, startFakeCluster } from './fake-cluster.js';
 import { SimAgent } from './sim-agent.js';
 import { SimTrainer } from './sim-trainer.js';
 
@@ -58,7 +58,7 @@ export async function startOperatorEnv(
   name: string,
   metric: (round: number) => number = (r) => 0.5 + r * 0.1,
 ): Promise<OperatorEnv> {
-  const { api, kubeConfig } = await startFakeCluster();
+  const { api, kubeConfig, url } = await startFakeCluster();
   const s3 = testS3Config();
   const store = testStore();
   const bucket = uniqueBucket(`op-${name}`);
@@ -82,8 +82,10 @@ export async function startOperatorEnv(
     agents,
     async startOperator(extra = {}) {
       const { lease, ...rest } = extra;
+      // An operator with a lease identity sends it as its token: the call log tells who called.
+      const opKubeConfig = lease ? kubeConfigFor(url, lease.identity) : kubeConfig;
       const op = await startOperator({
-        jobs: new KubeJobStore({ kubeConfig, log, staleAfterMs: 60_000 }),
+        jobs: new KubeJobStore({ kubeConfig: opKubeConfig, log, staleAfterMs: 60_000 }),
         queue: new BullmqTrainingQueue({ connection, prefix, log }),
         objectStores: (c) =>
           createObjectStore({ endpoint: s3.endpoint, accessKey: c.accessKey, secretKey: c.secretKey }),
@@ -94,7 +96,7 @@ export async function startOperatorEnv(
         ...(lease
           ? {
               elector: new KubeLeaseElector({
-                kubeConfig,
+                kubeConfig: opKubeConfig,
                 log,
                 namespace: NS,
                 name: 'edge-stl-operator',
