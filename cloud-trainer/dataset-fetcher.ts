@@ -40,7 +40,10 @@ export async function fetchRoundData(
   if (test.samples.length === 0)
     throw new TrainingInputError(`test index ${data.dataset.testIndex} lists no images`);
   return {
-    train: { source: data.dataset.trainIndex, samples: [...baseSamples, ...labeled.samples] },
+    train: {
+      source: data.dataset.trainIndex,
+      samples: mixSamples(baseSamples, labeled.samples, data.dataset.labeledShare ?? 0),
+    },
     test,
     sizes: {
       trainImages: baseSamples.length,
@@ -48,6 +51,19 @@ export async function fetchRoundData(
       testImages: test.samples.length,
     },
   };
+}
+
+/**
+ * The training set of a round: the base samples, then the labeled edge samples repeated (whole
+ * copies, rounded) until they are about `labeledShare` of the whole. Fine-tuning draws samples
+ * uniformly, so without this a few dozen new-line samples beside hundreds of base ones are seen
+ * too rarely to move the model; with it old and new data are mixed in a set proportion.
+ */
+export function mixSamples<T>(base: T[], labeled: T[], labeledShare: number): T[] {
+  if (labeled.length === 0 || labeledShare <= 0) return [...base, ...labeled];
+  const wanted = (base.length * labeledShare) / (1 - labeledShare);
+  const copies = Math.max(1, Math.round(wanted / labeled.length));
+  return [...base, ...Array.from({ length: copies }, () => labeled).flat()];
 }
 
 /** Fetches one index and every object it lists. `required`: a missing index is an error, else empty. */

@@ -25,6 +25,7 @@ export const TrainingJobDataSchema = Type.Object({
     labeledIndex: Type.Optional(Type.String({ pattern: '^s3://' })),
     classes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     trainFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    labeledShare: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9 })),
   }),
   baseModel: Type.Optional(ModelRefSchema),
   deployedModel: Type.Optional(ModelRefSchema),

@@ -32,6 +32,8 @@ export interface TrainingJobData {
     classes: string[];
     /** Use only the first fraction (0, 1] of the base train index (the "early stage" round 0). */
     trainFraction?: number;
+    /** Share of the training samples that are labeled edge samples, by repetition (0: plain union). */
+    labeledShare?: number;
   };
   /** Model to start from (fine-tuning), usually the deployed one. */
   baseModel?: ModelRef;

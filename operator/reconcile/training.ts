@@ -35,6 +35,7 @@ export function trainingData(ctx: ReconcileContext, round: number): TrainingJobD
       ...(round === 0 && spec.dataset.trainFraction !== undefined
         ? { trainFraction: spec.dataset.trainFraction }
         : {}),
+      ...(spec.dataset.labeledShare ? { labeledShare: spec.dataset.labeledShare } : {}),
     },
     ...(deployed ? { baseModel: deployed, deployedModel: deployed } : {}),
     evaluation: { metric: spec.evaluation.metric },

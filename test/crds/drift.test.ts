@@ -30,6 +30,7 @@ const EXEMPLAR: SingleTaskLearningJob = {
       testIndex: 's3://edge-stl/datasets/pcb-aoi/test_data/index.txt',
       classes: ['Bad_podu', 'Bad_qiaojiao'],
       trainFraction: 0.3,
+      labeledShare: 0.5,
     },
     initialModel: 's3://edge-stl/models/default/exemplar/v0/model.zip',
     storage: { bucket: 'edge-stl', credentialsSecret: 'edge-stl-s3' },

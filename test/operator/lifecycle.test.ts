@@ -1,6 +1,6 @@
 import { CONDITION_TYPE } from '../../lib/api/v1alpha1/index.js';
 import { labeledIndexKey } from '../../lib/storage/layout.js';
-import { NS, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
+import { baseSpec, NS, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
 import { waitFor } from './support/wait.js';
 
 /** The whole loop on the fake API server with real Redis/BullMQ and real S3, simulated trainer and agents. */
@@ -24,6 +24,7 @@ describe('operator lifecycle (fake kube-apiserver, BullMQ, S3)', () => {
 
   it('trains round 0, serves, triggers on labeled samples, canaries, promotes and completes', async () => {
     env.createJob('flow', {
+      dataset: { ...baseSpec(env.bucket).dataset, labeledShare: 0.5 },
       rollout: { strategy: 'canary', canaryNodes: 1, soakSeconds: 1, autoRollback: true },
       runPolicy: { maxRounds: 1 },
     });
@@ -97,6 +98,8 @@ describe('operator lifecycle (fake kube-apiserver, BullMQ, S3)', () => {
     expect(env.trainer.seen[1].dataset.labeledIndex).toBe(
       `s3://${env.bucket}/${labeledIndexKey(NS, 'flow')}`,
     );
+    // The job's mixing of old and new data reaches the trainer.
+    expect(env.trainer.seen[1].dataset.labeledShare).toBe(0.5);
 
     await waitFor('Completed at maxRounds', () => env.job('flow')?.status?.phase === 'Completed', 20_000);
     job = env.job('flow')!;

@@ -147,6 +147,10 @@ export interface DatasetSpec {
    * Fraction (0, 1] of the train index used for the initial round 0 (the "early stage" model); absent means the whole index.
    */
   trainFraction?: number;
+  /**
+   * Share [0, 0.9] of a retraining round's training samples that are labeled edge samples, reached by repeating them; absent or 0 trains on the plain union. A few dozen new-line samples beside hundreds of old ones are otherwise too few draws to move the model; mixing keeps what it knew.
+   */
+  labeledShare?: number;
 }
 
 /**
