@@ -29,7 +29,7 @@ const op = await startOperator({
   }),
   objectStores: (c) =>
     createObjectStore({ endpoint: env.S3_ENDPOINT!, accessKey: c.accessKey, secretKey: c.secretKey }),
-  agentAuth: { sharedToken: env.EDGE_STL_AGENT_TOKEN! },
+  agentAuth: { nodeKey: env.EDGE_STL_AGENT_KEY! },
   heartbeatIntervalSeconds: 10,
   concurrency: 16,
   log,
