@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm/index.js';
 import type { DesiredJob, HeartbeatReply, HeartbeatRequest, JobKey } from '../lib/protocol/index.js';
-import type { Dispatcher } from '../lib/net/trusted-fetch.js';
+import type { Fetch } from '../lib/net/trusted-fetch.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgentConfig } from './config.js';
@@ -32,8 +32,8 @@ export interface EdgeAgentDeps {
    * through presigned URLs and this is ignored. Null keeps them in the outbox.
    */
   store: ObjectStore | null;
-  /** Trusts the operator's CA (from EDGE_STL_CA_FILE) for the operator, S3 and model downloads. */
-  dispatcher?: Dispatcher;
+  /** A fetch trusting the operator's CA (EDGE_STL_CA_FILE), for the operator, S3 and model downloads. */
+  fetch?: Fetch;
   /** Resolves a manifest's algorithm alias to a model class (default: the ClassFactory). */
   resolveAlgorithm?: (alias: string) => Promise<BaseModelConstructor>;
 }
@@ -90,7 +90,7 @@ export class EdgeAgent {
       log,
       download: {
         maxBackoffMs: limits.maxBackoffMs,
-        ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
       },
       resolveAlgorithm: deps.resolveAlgorithm,
     });
@@ -106,7 +106,7 @@ export class EdgeAgent {
       ? new OperatorClient({
           operatorUrl: config.operatorUrl,
           token: config.operatorToken,
-          ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
         })
       : null;
     const target = this.sampleTarget(client);
@@ -160,7 +160,7 @@ export class EdgeAgent {
       if (this.deps.store)
         this.deps.log.warn({}, 'S3 credentials ignored: samples go up through the operator’s presigned URLs');
       return new PresignedSampleTarget(client, this.config.node, {
-        ...(this.deps.dispatcher ? { dispatcher: this.deps.dispatcher } : {}),
+        ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       });
     }
     if (!this.deps.store) return null;

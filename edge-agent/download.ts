@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { EdgeStlError } from '../lib/errors/index.js';
-import type { Dispatcher, TrustedRequestInit } from '../lib/net/trusted-fetch.js';
+import type { Fetch } from '../lib/net/trusted-fetch.js';
 import { sleep } from '../lib/sleep.js';
 import { Backoff } from './backoff.js';
 
@@ -18,8 +18,8 @@ export interface DownloadOptions {
   maxBackoffMs?: number;
   signal?: AbortSignal;
   log?: Logger;
-  /** Trusts the operator's CA (an HTTPS S3 endpoint with a private CA). */
-  dispatcher?: Dispatcher;
+  /** A fetch trusting the operator's CA (an HTTPS S3 endpoint with a private CA). */
+  fetch?: Fetch;
 }
 
 export interface DownloadResult {
@@ -57,7 +57,7 @@ export async function downloadWithResume(
   for (let request = 1; request <= attempts; request++) {
     const offset = (await stat(part).catch(() => null))?.size ?? 0;
     try {
-      const done = await fetchPart(url, part, offset, maxBytes, options.signal, options.dispatcher);
+      const done = await fetchPart(url, part, offset, maxBytes, options.signal, options.fetch);
       if (done) {
         await rename(part, dest);
         return { bytes: (await stat(dest)).size, requests: request };
@@ -80,11 +80,10 @@ async function fetchPart(
   offset: number,
   maxBytes: number,
   signal?: AbortSignal,
-  dispatcher?: Dispatcher,
+  fetchFn: Fetch = fetch,
 ): Promise<boolean> {
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  const init: TrustedRequestInit = { headers, signal, ...(dispatcher ? { dispatcher } : {}) };
-  const res = await fetch(url, init);
+  const res = await fetchFn(url, { headers, signal });
   if (res.status === 416 && offset > 0) {
     // Nothing left to send from `offset`: complete if the server's size is ours, else start over.
     await res.body?.cancel();

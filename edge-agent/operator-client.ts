@@ -1,7 +1,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EdgeStlError } from '../lib/errors/index.js';
-import type { Dispatcher, TrustedRequestInit } from '../lib/net/trusted-fetch.js';
+import type { Fetch } from '../lib/net/trusted-fetch.js';
 
 /** The operator refused or garbled a call. */
 export class HeartbeatError extends EdgeStlError {
@@ -15,8 +15,8 @@ export interface OperatorClientOptions {
   operatorUrl: string;
   /** This node's own token (minted for this node by the operator's key). */
   token: string | null;
-  /** Trusts the operator's CA (EDGE_STL_CA_FILE); default: the public roots only. */
-  dispatcher?: Dispatcher;
+  /** A fetch trusting the operator's CA (EDGE_STL_CA_FILE); default: global fetch (public roots). */
+  fetch?: Fetch;
   requestTimeoutMs?: number;
 }
 
@@ -26,18 +26,16 @@ export class OperatorClient {
 
   /** POSTs `body` to `path` and returns the reply, checked against `schema`. Throws on any failure. */
   async post<S extends TSchema>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<Static<S>> {
-    const { operatorUrl, token, dispatcher } = this.options;
+    const { operatorUrl, token } = this.options;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000);
-    const init: TrustedRequestInit = {
+    const res = await (this.options.fetch ?? fetch)(`${operatorUrl}${path}`, {
       method: 'POST',
       headers,
       body: JSON.stringify(body),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      ...(dispatcher ? { dispatcher } : {}),
-    };
-    const res = await fetch(`${operatorUrl}${path}`, init);
+    });
     const text = await res.text();
     if (!res.ok) throw new HeartbeatError(`operator answered HTTP ${res.status}: ${text.slice(0, 200)}`);
     let parsed: unknown;

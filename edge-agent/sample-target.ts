@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { SampleUrlsReply, sampleUrlsPath } from '../lib/protocol/index.js';
-import type { Dispatcher, TrustedRequestInit } from '../lib/net/trusted-fetch.js';
+import type { Fetch } from '../lib/net/trusted-fetch.js';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import type { OperatorClient } from './operator-client.js';
@@ -20,7 +20,7 @@ export class PresignedSampleTarget implements SampleTarget {
   constructor(
     private readonly client: OperatorClient,
     private readonly node: string,
-    private readonly options: { dispatcher?: Dispatcher; requestTimeoutMs?: number } = {},
+    private readonly options: { fetch?: Fetch; requestTimeoutMs?: number } = {},
   ) {}
 
   async put(sample: ClaimedSample, signal: AbortSignal): Promise<void> {
@@ -36,14 +36,12 @@ export class PresignedSampleTarget implements SampleTarget {
   }
 
   private async putFile(url: string, path: string, contentType: string, signal: AbortSignal): Promise<void> {
-    const init: TrustedRequestInit = {
+    const res = await (this.options.fetch ?? fetch)(url, {
       method: 'PUT',
       headers: { 'content-type': contentType },
       body: await readFile(path),
       signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs ?? 60_000)]),
-      ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
-    };
-    const res = await fetch(url, init);
+    });
     const text = await res.text();
     if (!res.ok) throw new EdgeStlError(
         'UPLOAD_REFUSED',

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BaseModelConstructor } from '../lib/algorithm/index.js';
 import { UsageError } from '../lib/errors/index.js';
 import { createLogger } from '../lib/log.js';
-import { dispatcherTrusting } from '../lib/net/trusted-fetch.js';
+import { fetchTrusting } from '../lib/net/trusted-fetch.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { EdgeAgent } from './agent.js';
@@ -41,7 +41,7 @@ export async function startEdgeAgent(
   const config = await withTokenFromFile(resolveEdgeAgentConfig(options));
   const log = (deps.log ?? createLogger('edge-agent')).child({ node: config.node });
   await mkdir(config.dataDir, { recursive: true });
-  const dispatcher = config.caFile ? await dispatcherTrusting(config.caFile) : undefined;
+  const trustedFetch = config.caFile ? await fetchTrusting(config.caFile) : undefined;
   if (config.operatorUrl?.startsWith('http:') && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.operatorUrl))
     log.warn({ operator: config.operatorUrl }, 'Operator URL is plain HTTP: replies can be forged on the path');
   const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
@@ -50,7 +50,7 @@ export async function startEdgeAgent(
     log,
     store,
     resolveAlgorithm: deps.resolveAlgorithm,
-    ...(dispatcher ? { dispatcher } : {}),
+    ...(trustedFetch ? { fetch: trustedFetch } : {}),
   });
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,

@@ -1,41 +1,55 @@
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 
-/** An undici dispatcher, opaque here (undici is not a dependency: Node bundles it). */
-export interface Dispatcher {
-  dispatch: unknown;
-}
+/** The subset of `fetch` the agent uses; a trusted variant is swapped in when a CA file is set. */
+export type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
-/** `fetch` options that trust one more CA (undici's `dispatcher`, which Node's RequestInit lacks). */
-export type TrustedRequestInit = RequestInit & { dispatcher?: Dispatcher };
+/** Statuses whose Response must have no body. */
+const NO_BODY = new Set([101, 204, 205, 304]);
 
-type AgentConstructor = new (options: { connect: { ca: string[] } }) => Dispatcher;
-
-/**
- * Node's built-in fetch is undici, but Node 20 does not export undici's `Agent`. The global
- * dispatcher that fetch installs is one, so its constructor is the class we need.
- */
-async function undiciAgentClass(): Promise<AgentConstructor> {
-  const key = Symbol.for('undici.globalDispatcher.1');
-  if (!(key in globalThis)) await fetch('data:,').then((r) => r.arrayBuffer());
-  const global = (globalThis as Record<symbol, unknown>)[key] as { constructor: AgentConstructor } | undefined;
-  if (!global) throw new Error('cannot find the fetch dispatcher of this Node.js');
-  return global.constructor;
+function toResponse(res: IncomingMessage): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const status = res.statusCode ?? 500;
+  if (NO_BODY.has(status)) res.resume();
+  const body = NO_BODY.has(status) ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+  return new Response(body, { status, statusText: res.statusMessage ?? '', headers });
 }
 
 /**
- * A fetch dispatcher that trusts the PEM CA bundle in `caFile` besides the public roots (the
- * operator's CA from the chart or cert-manager; an HTTPS S3 endpoint may use a public one).
+ * A `fetch` that trusts the PEM CA bundle in `caFile` besides the public roots (the operator's CA
+ * from the chart or cert-manager; an HTTPS S3 endpoint may share it). Built on node:https, because
+ * Node 20's fetch takes a CA only through undici's Agent, which Node does not export. Bodies are
+ * buffers or strings (heartbeats, samples), replies stream (model downloads).
  */
-export async function dispatcherTrusting(caFile: string): Promise<Dispatcher> {
+export async function fetchTrusting(caFile: string): Promise<Fetch> {
   let pem: string;
   try {
     pem = await readFile(caFile, 'utf8');
   } catch (err) {
     throw new Error(`cannot read the CA file ${caFile}: ${(err as Error).message}`, { cause: err });
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
-    throw new Error(`the CA file ${caFile} holds no PEM certificate`);
-  const Agent = await undiciAgentClass();
-  return new Agent({ connect: { ca: [...rootCertificates, pem] } });
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`the CA file ${caFile} holds no PEM certificate`);
+  const ca = [...rootCertificates, pem];
+  return (url, init = {}) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const headers = Object.fromEntries(new Headers(init.headers).entries());
+      const options = { method: init.method ?? 'GET', headers, signal: init.signal ?? undefined };
+      const req =
+        target.protocol === 'https:'
+          ? httpsRequest(target, { ...options, ca }, (res) => resolve(toResponse(res)))
+          : httpRequest(target, options, (res) => resolve(toResponse(res)));
+      req.on('error', reject);
+      const body = init.body;
+      if (body === undefined || body === null) req.end();
+      else if (typeof body === 'string' || body instanceof Uint8Array) req.end(body);
+      else reject(new TypeError('fetchTrusting sends string or byte bodies only'));
+    });
 }
