@@ -34,6 +34,7 @@ Options:
   --host HOST               Listen address (default: 0.0.0.0)
   --port PORT               Listen port (default: 8080)
   --heartbeat-interval S    Heartbeat interval asked of agents (default: 10)
+  --evict-after S           Forget an agent silent this long (default: 3600)
   --concurrency N           Jobs reconciled at the same time (default: 8)
 
 Environment:
@@ -95,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       'heartbeat-interval': { type: 'string' },
+      'evict-after': { type: 'string' },
       concurrency: { type: 'string' },
     },
   });
@@ -174,6 +176,7 @@ export async function run(argv: string[]): Promise<number> {
     host: values.host ?? '0.0.0.0',
     port: int('port', values.port, 8080),
     heartbeatIntervalSeconds: int('heartbeat-interval', values['heartbeat-interval'], 10),
+    evictAfterSeconds: int('evict-after', values['evict-after'], 3600),
     concurrency: int('concurrency', values.concurrency, 8),
     log,
   };
