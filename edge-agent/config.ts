@@ -130,7 +130,7 @@ Options (flag, environment variable, default):
   --bucket <name>            EDGE_STL_BUCKET                 edge-stl (until the operator names one)
   --operator-url <url>       EDGE_STL_OPERATOR_URL           none: standalone
   --ca-file <pem>            EDGE_STL_CA_FILE                public roots only (trust for https)
-  --node-token-file <file>   EDGE_STL_NODE_TOKEN_FILE        none (this node's own token)
+  --token-file <file>        EDGE_STL_TOKEN_FILE             none (file with this node's own token)
   --job <ns/name>            EDGE_STL_JOB                    default/local
   --model <model.zip>        EDGE_STL_MODEL                  none
   --sampling <strategy>      EDGE_STL_SAMPLING               ibt (ibt|all|random|none)
@@ -164,7 +164,7 @@ const FLAGS = {
   bucket: { type: 'string' },
   'operator-url': { type: 'string' },
   'ca-file': { type: 'string' },
-  'node-token-file': { type: 'string' },
+  'token-file': { type: 'string' },
   job: { type: 'string' },
   model: { type: 'string' },
   sampling: { type: 'string' },
@@ -258,7 +258,7 @@ export function parseEdgeAgentArgs(
       bucket: get('bucket'),
       operatorUrl: checkUrl('operator-url', get('operator-url'), ['http:', 'https:']),
       operatorToken: env.EDGE_STL_NODE_TOKEN || undefined,
-      operatorTokenFile: get('node-token-file'),
+      operatorTokenFile: get('token-file'),
       caFile: get('ca-file'),
       apiToken: env.EDGE_STL_API_TOKEN || undefined,
       job: parseJob(get('job')),

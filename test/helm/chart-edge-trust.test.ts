@@ -34,7 +34,7 @@ describe('helm chart: what edge nodes hold', () => {
         const env = pod.containers[0].env as K8sObject[];
         for (const e of env) expect(e.name).not.toMatch(/^(S3_|AWS_|EDGE_STL_NODE_TOKEN$|EDGE_STL_AGENT)/);
         // Its own token, from a file on its own node.
-        expect(pod.containers[0].args).toContain('--node-token-file=/etc/edge-stl/node-token');
+        expect(pod.containers[0].args).toContain('--token-file=/etc/edge-stl/node-token');
         expect(pod.volumes.find((v: K8sObject) => v.name === 'node-token')).toEqual({
           name: 'node-token',
           hostPath: { path: '/etc/edge-stl/node-token', type: 'File' },
