@@ -1,7 +1,7 @@
 /**
  * Simulated edge agents for `npm run bench:operator`, in their own process so that the latency they
  * measure is not inflated by the fake API server sharing their event loop. Env: OP_URL, AGENT_KEY,
- * AGENTS, GROUPS, INTERVAL_MS. stdin commands: `measure` starts recording, `stop` prints one JSON
+ * AGENTS, INTERVAL_MS (node labels live on the Node objects the bench seeds). stdin commands: `measure` starts recording, `stop` prints one JSON
  * line `{ latencies: number[], errors }` and exits.
  */
 import { Agent, request } from 'node:http';
@@ -12,7 +12,6 @@ import { mintNodeToken } from '../operator/coordination/tokens.js';
 
 const env = process.env;
 const AGENTS = Number(env.AGENTS);
-const GROUPS = Number(env.GROUPS);
 const INTERVAL_MS = Number(env.INTERVAL_MS);
 const target = new URL(env.OP_URL!);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });

@@ -122,7 +122,6 @@ async function main(): Promise<void> {
         OP_URL: opUrl,
         AGENT_KEY: TOKEN,
         AGENTS: String(AGENTS),
-        GROUPS: String(GROUPS),
         INTERVAL_MS: String(INTERVAL_MS),
       },
       stdio: ['pipe', 'pipe', 'inherit'],
