@@ -1,6 +1,6 @@
 /**
  * The operator as its own process for `npm run bench:operator` (so its RSS and CPU are its own).
- * Config from env: KUBE_URL, REDIS_URL, S3_ENDPOINT, QUEUE_PREFIX, EDGE_STL_AGENT_TOKEN.
+ * Config from env: KUBE_URL, REDIS_URL, S3_ENDPOINT, QUEUE_PREFIX, EDGE_STL_AGENT_KEY.
  * Prints one JSON line `{ "url": ... }` once listening; stops on SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
