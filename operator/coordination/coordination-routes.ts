@@ -57,7 +57,8 @@ const BODY_LIMIT = 64 * 1024;
  */
 export async function coordinationRoutes(app: FastifyInstance, deps: CoordinationDeps): Promise<void> {
   app.decorateRequest('nodeLabels', null);
-  app.addHook<{ Params: { node: string } }>('preHandler', async (req, reply) => {
+  // onRequest: a caller that is not the node it names is turned away before its body is read.
+  app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
     const node = req.params.node;
     const auth = req.headers.authorization;
