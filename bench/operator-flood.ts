@@ -27,12 +27,24 @@ const rssMb = async (url: string): Promise<number> => {
 
 function report(node: string, reasonBytes: number, uploaded: number): string {
   const job = { namespace: 'default', name: 'j' };
-  const counters = { samplesQueued: 0, samplesUploaded: uploaded, samplesDropped: 0, inferences: 0, inferenceErrors: 0 };
+  const counters = {
+    samplesQueued: 0,
+    samplesUploaded: uploaded,
+    samplesDropped: 0,
+    inferences: 0,
+    inferenceErrors: 0,
+  };
   const reason = 'x'.repeat(reasonBytes);
-  return JSON.stringify({ node, jobs: [{ job, activeModel: 'v0', targetModel: null, modelState: 'Loaded', reason, ...counters }] });
+  return JSON.stringify({
+    node,
+    jobs: [{ job, activeModel: 'v0', targetModel: null, modelState: 'Loaded', reason, ...counters }],
+  });
 }
 
-async function flood(url: string, calls: Array<{ node: string; token: string; body: string }>): Promise<Record<number, number>> {
+async function flood(
+  url: string,
+  calls: Array<{ node: string; token: string; body: string }>,
+): Promise<Record<number, number>> {
   const byStatus: Record<number, number> = {};
   for (let i = 0; i < calls.length; i += 50) {
     const statuses = await Promise.all(
@@ -58,10 +70,21 @@ async function main(): Promise<void> {
   const api = new FakeKubeApiServer({ crds: [crdPath()] });
   const kubeUrl = await api.start();
   api.seed('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'real-node', labels: {} } });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'operator-process.ts')], {
-    env: { ...process.env, KUBE_URL: kubeUrl, REDIS_URL: redis.url, S3_ENDPOINT: s3.endpoint, QUEUE_PREFIX: `flood-${Date.now()}`, EDGE_STL_AGENT_KEY: KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'operator-process.ts')],
+    {
+      env: {
+        ...process.env,
+        KUBE_URL: kubeUrl,
+        REDIS_URL: redis.url,
+        S3_ENDPOINT: s3.endpoint,
+        QUEUE_PREFIX: `flood-${Date.now()}`,
+        EDGE_STL_AGENT_KEY: KEY,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     createInterface(child.stdout!).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
     child.once('exit', (c) => reject(new Error(`operator exited ${c}`)));
@@ -73,16 +96,26 @@ async function main(): Promise<void> {
   });
   const fakeStatuses = await flood(url, fake);
   const ownToken = mintNodeToken(KEY, 'real-node');
-  const real = Array.from({ length: 300 }, () => ({ node: 'real-node', token: ownToken, body: report('real-node', 50_000, 999_999_999) }));
+  const real = Array.from({ length: 300 }, () => ({
+    node: 'real-node',
+    token: ownToken,
+    body: report('real-node', 50_000, 999_999_999),
+  }));
   const realStatuses = await flood(url, real);
   const after = await rssMb(url);
   await new Promise((r) => setTimeout(r, 6000)); // the agents gauge is refreshed every 5 s
   const agents = await (await fetch(`${url}/metrics`)).text();
-  const remembered = [...agents.matchAll(/^edgestl_operator_agents\{state="(\w+)"\} (\d+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
+  const remembered = [...agents.matchAll(/^edgestl_operator_agents\{state="(\w+)"\} (\d+)$/gm)].map(
+    (m) => `${m[1]}=${m[2]}`,
+  );
   console.log(`| attack | answers | operator RSS |`);
   console.log(`|---|---|---|`);
-  console.log(`| ${NODES} made-up nodes, 50 KB reasons | ${JSON.stringify(fakeStatuses)} | ${before.toFixed(0)} MB before |`);
-  console.log(`| 300 oversized reports from one real node | ${JSON.stringify(realStatuses)} | ${after.toFixed(0)} MB after |`);
+  console.log(
+    `| ${NODES} made-up nodes, 50 KB reasons | ${JSON.stringify(fakeStatuses)} | ${before.toFixed(0)} MB before |`,
+  );
+  console.log(
+    `| 300 oversized reports from one real node | ${JSON.stringify(realStatuses)} | ${after.toFixed(0)} MB after |`,
+  );
   console.log(`agents remembered: ${remembered.join(', ') || 'none'}`);
   child.kill('SIGTERM');
   await api.close();

@@ -82,8 +82,7 @@ export class JobRuntime {
       inferenceErrors: this.inferenceErrors,
     };
     // The operator refuses longer reasons; the start of a load error says what went wrong.
-    if (this.failed && this.target === null)
-      report.reason = this.failed.reason.slice(0, MAX_REASON_LENGTH);
+    if (this.failed && this.target === null) report.reason = this.failed.reason.slice(0, MAX_REASON_LENGTH);
     if (this.latencies.length > 0) {
       const sorted = [...this.latencies].sort((a, b) => a - b);
       report.latencyMsP50 = sorted[Math.floor((sorted.length - 1) / 2)];

@@ -25,7 +25,12 @@ export class OperatorClient {
   constructor(readonly options: OperatorClientOptions) {}
 
   /** POSTs `body` to `path` and returns the reply, checked against `schema`. Throws on any failure. */
-  async post<S extends TSchema>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<Static<S>> {
+  async post<S extends TSchema>(
+    path: string,
+    body: unknown,
+    schema: S,
+    signal?: AbortSignal,
+  ): Promise<Static<S>> {
     const { operatorUrl, token } = this.options;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -46,7 +51,9 @@ export class OperatorClient {
     }
     if (!Value.Check(schema, parsed)) {
       const first = Value.Errors(schema, parsed).First();
-      throw new HeartbeatError(`operator reply does not match the protocol: ${first?.path} ${first?.message}`);
+      throw new HeartbeatError(
+        `operator reply does not match the protocol: ${first?.path} ${first?.message}`,
+      );
     }
     return parsed;
   }

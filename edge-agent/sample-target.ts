@@ -43,7 +43,8 @@ export class PresignedSampleTarget implements SampleTarget {
       signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs ?? 60_000)]),
     });
     const text = await res.text();
-    if (!res.ok) throw new EdgeStlError(
+    if (!res.ok)
+      throw new EdgeStlError(
         'UPLOAD_REFUSED',
         `object store answered HTTP ${res.status}: ${text.slice(0, 200)}`,
       );
@@ -75,6 +76,8 @@ export class StoreSampleTarget implements SampleTarget {
     }
     const key = (ext: 'jpeg' | 'json'): string => sampleKey(namespace, name, record.node, record.id, ext);
     await this.store.putFile(record.bucket, key('jpeg'), sample.imagePath, { contentType: 'image/jpeg' });
-    await this.store.putFile(record.bucket, key('json'), sample.recordPath, { contentType: 'application/json' });
+    await this.store.putFile(record.bucket, key('json'), sample.recordPath, {
+      contentType: 'application/json',
+    });
   }
 }

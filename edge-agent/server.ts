@@ -42,8 +42,14 @@ export async function startEdgeAgent(
   const log = (deps.log ?? createLogger('edge-agent')).child({ node: config.node });
   await mkdir(config.dataDir, { recursive: true });
   const trustedFetch = config.caFile ? await fetchTrusting(config.caFile) : undefined;
-  if (config.operatorUrl?.startsWith('http:') && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.operatorUrl))
-    log.warn({ operator: config.operatorUrl }, 'Operator URL is plain HTTP: replies can be forged on the path');
+  if (
+    config.operatorUrl?.startsWith('http:') &&
+    !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.operatorUrl)
+  )
+    log.warn(
+      { operator: config.operatorUrl },
+      'Operator URL is plain HTTP: replies can be forged on the path',
+    );
   const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
   if (!store) log.warn({}, 'No S3 configured: kept samples stay in the outbox');
   const agent = await EdgeAgent.open(config, {

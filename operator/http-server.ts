@@ -18,7 +18,9 @@ export interface HttpServerDeps {
  */
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(deps.tls
+      ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
     logger: false,
     requestTimeout: deps.requestTimeoutMs ?? 30_000,
     bodyLimit: 1 << 20,

@@ -109,8 +109,11 @@ export async function run(argv: string[]): Promise<number> {
   const nodeKey = env.EDGE_STL_AGENT_KEY || undefined;
   const tokensSecret = values['agent-tokens-secret'];
   if (!nodeKey && !tokensSecret)
-    throw new UsageError('set EDGE_STL_AGENT_KEY or --agent-tokens-secret NS/NAME so agents can authenticate');
-  if (nodeKey && nodeKey.length < 16) throw new UsageError('EDGE_STL_AGENT_KEY must be at least 16 characters');
+    throw new UsageError(
+      'set EDGE_STL_AGENT_KEY or --agent-tokens-secret NS/NAME so agents can authenticate',
+    );
+  if (nodeKey && nodeKey.length < 16)
+    throw new UsageError('EDGE_STL_AGENT_KEY must be at least 16 characters');
   const tls = await readTls(
     values['tls-cert'] ?? (env.EDGE_STL_TLS_CERT_FILE || undefined),
     values['tls-key'] ?? (env.EDGE_STL_TLS_KEY_FILE || undefined),

@@ -35,7 +35,8 @@ export async function fetchTrusting(caFile: string): Promise<Fetch> {
   } catch (err) {
     throw new Error(`cannot read the CA file ${caFile}: ${(err as Error).message}`, { cause: err });
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`the CA file ${caFile} holds no PEM certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`the CA file ${caFile} holds no PEM certificate`);
   const ca = [...rootCertificates, pem];
   return (url, init = {}) =>
     new Promise<Response>((resolve, reject) => {

@@ -115,10 +115,7 @@ export type HeartbeatReply = Static<typeof HeartbeatReply>;
 export const SampleId = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
 
 /** `POST /v1/agents/:node/sample-urls`: where to PUT one kept sample of one job. */
-export const SampleUrlsRequest = Type.Object(
-  { job: JobKey, id: SampleId },
-  { additionalProperties: false },
-);
+export const SampleUrlsRequest = Type.Object({ job: JobKey, id: SampleId }, { additionalProperties: false });
 export type SampleUrlsRequest = Static<typeof SampleUrlsRequest>;
 
 /** Presigned PUT URLs scoped to `samples/<ns>/<job>/<node>/<id>.{jpeg,json}`: the node holds no S3 keys. */

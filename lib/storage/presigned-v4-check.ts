@@ -19,7 +19,11 @@ const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256'
  * write another. s3rver skips V4 checks; the embedded endpoint runs this in front of it so tests and
  * local mode see what MinIO or AWS would answer.
  */
-export function checkPresignedV4(req: PresignedRequest, secretKey: string, nowMs = Date.now()): PresignedVerdict {
+export function checkPresignedV4(
+  req: PresignedRequest,
+  secretKey: string,
+  nowMs = Date.now(),
+): PresignedVerdict {
   const [path, rawQuery = ''] = req.url.split('?', 2);
   const params = new URLSearchParams(rawQuery);
   const signature = params.get('X-Amz-Signature') ?? '';
@@ -28,7 +32,9 @@ export function checkPresignedV4(req: PresignedRequest, secretKey: string, nowMs
   const expires = Number(params.get('X-Amz-Expires'));
   const signedHeaders = (params.get('X-Amz-SignedHeaders') ?? '').split(';').filter(Boolean);
   const [, day, region, service, terminator] = credential.split('/');
-  const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  const signedAt = Date.parse(
+    amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
   if (!day || !region || service !== 's3' || terminator !== 'aws4_request' || !Number.isFinite(signedAt))
     return { code: 'AccessDenied', message: 'malformed presigned credential or date' };
   if (!Number.isInteger(expires) || expires < 1 || nowMs > signedAt + expires * 1000)
@@ -40,13 +46,28 @@ export function checkPresignedV4(req: PresignedRequest, secretKey: string, nowMs
     .sort()
     .join('&');
   const headers = signedHeaders.map((h) => `${h}:${req.get(h).trim().replace(/ +/g, ' ')}\n`).join('');
-  const canonical = [req.method.toUpperCase(), path, query, headers, signedHeaders.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
+  const canonical = [
+    req.method.toUpperCase(),
+    path,
+    query,
+    headers,
+    signedHeaders.join(';'),
+    'UNSIGNED-PAYLOAD',
+  ].join('\n');
   const scope = `${day}/${region}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    scope,
+    createHash('sha256').update(canonical).digest('hex'),
+  ].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secretKey}`, day), region), 's3'), 'aws4_request');
   const expected = Buffer.from(createHmac('sha256', key).update(toSign).digest('hex'));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
-    return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
+    return {
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature we calculated does not match the signature you provided.',
+    };
   return null;
 }

@@ -40,7 +40,14 @@ export interface CoordinationDeps {
 
 const ErrorReply = Type.Object({ error: Type.String() }, { additionalProperties: false });
 const Params = Type.Object({ node: Type.String({ minLength: 1, maxLength: 253 }) });
-const ERRORS = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 429: ErrorReply, 503: ErrorReply };
+const ERRORS = {
+  400: ErrorReply,
+  401: ErrorReply,
+  403: ErrorReply,
+  404: ErrorReply,
+  429: ErrorReply,
+  503: ErrorReply,
+};
 /** A heartbeat is a few KB; anything near this is not an agent talking. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -76,7 +83,10 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
 
   app.post<{ Params: { node: string }; Body: HeartbeatRequest }>(
     '/v1/agents/:node/heartbeat',
-    { bodyLimit: BODY_LIMIT, schema: { params: Params, body: HeartbeatRequest, response: { 200: HeartbeatReply, ...ERRORS } } },
+    {
+      bodyLimit: BODY_LIMIT,
+      schema: { params: Params, body: HeartbeatRequest, response: { 200: HeartbeatReply, ...ERRORS } },
+    },
     async (req, reply) => {
       const started = performance.now();
       const node = req.params.node;
@@ -92,7 +102,10 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
 
   app.post<{ Params: { node: string }; Body: SampleUrlsRequest }>(
     '/v1/agents/:node/sample-urls',
-    { bodyLimit: 4096, schema: { params: Params, body: SampleUrlsRequest, response: { 200: SampleUrlsReply, ...ERRORS } } },
+    {
+      bodyLimit: 4096,
+      schema: { params: Params, body: SampleUrlsRequest, response: { 200: SampleUrlsReply, ...ERRORS } },
+    },
     async (req, reply) => {
       const job = await deps.jobs.get(req.body.job);
       if (!job || job.metadata?.deletionTimestamp || !selects(job, labelsOf(req)))

@@ -206,6 +206,7 @@ function pickCounters(r: AgentJobReport): Counters {
 
 /** Kubernetes nodeSelector semantics: every key must be present with the same value. */
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(selector))
+    if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
   return true;
 }

@@ -26,7 +26,9 @@ describe('helm chart: what edge nodes hold', () => {
   it.each(['defaults', ...VALUE_SETS])(
     'mounts no S3 Secret, no shared token and no cloud Secret on the DaemonSet (%s)',
     async (valuesFile) => {
-      const objects = await renderChart(valuesFile === 'defaults' ? {} : { valuesFiles: [join(CI_VALUES_DIR, valuesFile)] });
+      const objects = await renderChart(
+        valuesFile === 'defaults' ? {} : { valuesFiles: [join(CI_VALUES_DIR, valuesFile)] },
+      );
       for (const ds of objects.filter((o) => o.kind === 'DaemonSet')) {
         const pod = ds.spec.template.spec;
         const secrets = secretsOf(pod);
@@ -66,9 +68,13 @@ describe('helm chart: what edge nodes hold', () => {
       expect.arrayContaining(['--tls-cert=/etc/edge-stl/tls/tls.crt', '--tls-key=/etc/edge-stl/tls/tls.key']),
     );
     expect(op.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');
-    expect(op.volumes.find((v: K8sObject) => v.name === 'tls').secret.secretName).toBe('edge-stl-operator-tls');
+    expect(op.volumes.find((v: K8sObject) => v.name === 'tls').secret.secretName).toBe(
+      'edge-stl-operator-tls',
+    );
 
-    const served = new X509Certificate(decode(findObject(objects, 'Secret', '-operator-tls').data['tls.crt']));
+    const served = new X509Certificate(
+      decode(findObject(objects, 'Secret', '-operator-tls').data['tls.crt']),
+    );
     const caSecret = findObject(objects, 'Secret', '-edge-ca');
     expect(Object.keys(caSecret.data)).toEqual(['ca.crt']); // no key on the edge
     const ca = new X509Certificate(decode(caSecret.data['ca.crt']));
@@ -91,7 +97,9 @@ describe('helm chart: what edge nodes hold', () => {
 
   it('names the edge-facing address in the certificate (hostPath values: NodePort on an IP)', async () => {
     const objects = await renderChart({ valuesFiles: [join(CI_VALUES_DIR, 'hostpath-values.yaml')] });
-    const served = new X509Certificate(decode(findObject(objects, 'Secret', '-operator-tls').data['tls.crt']));
+    const served = new X509Certificate(
+      decode(findObject(objects, 'Secret', '-operator-tls').data['tls.crt']),
+    );
     expect(served.checkIP('203.0.113.10')).toBe('203.0.113.10');
   });
 
@@ -110,7 +118,9 @@ describe('helm chart: what edge nodes hold', () => {
       secretName: 'edge-stl-operator-tls',
       issuerRef: { kind: 'ClusterIssuer', name: 'factory-ca' },
     });
-    expect(objects.find((o) => o.kind === 'Secret' && /-(operator-tls|edge-ca)$/.test(o.metadata.name))).toBeUndefined();
+    expect(
+      objects.find((o) => o.kind === 'Secret' && /-(operator-tls|edge-ca)$/.test(o.metadata.name)),
+    ).toBeUndefined();
     const agent = findObject(objects, 'DaemonSet', '-edge-agent').spec.template.spec;
     expect(secretsOf(agent)).toEqual(['factory-ca-bundle']);
   });

@@ -154,9 +154,9 @@ describe('coordination API', () => {
     };
     expect(await beat('node-6', token('node-6'), tooManyJobs)).toBe(400);
     // A body far beyond any heartbeat is cut off before it is parsed.
-    expect(await beat('node-6', token('node-6'), { node: 'node-6', jobs: [], pad: 'y'.repeat(200_000) })).toBe(
-      413,
-    );
+    expect(
+      await beat('node-6', token('node-6'), { node: 'node-6', jobs: [], pad: 'y'.repeat(200_000) }),
+    ).toBe(413);
 
     expect(await beat('node-6', token('node-6'), report('fine', 999_999_999))).toBe(200);
     expect(await beat('node-6', token('node-6'), report('fine', 999_999_999 + 5))).toBe(200);
@@ -217,11 +217,21 @@ describe('coordination API', () => {
     expect(await env.store.stat(env.bucket, `samples/${NS}/coord/node-4/${id}.jpeg`)).toBeNull();
 
     // Nor can node-1 ask for node-4's URLs, name a job that does not select it, or smuggle a path.
-    expect((await post(sampleUrlsPath('node-4'), token('node-1'), { job: { namespace: NS, name: 'coord' }, id })).status).toBe(401);
-    expect((await post(sampleUrlsPath('node-3'), token('node-3'), { job: { namespace: NS, name: 'coord' }, id })).status).toBe(404);
     expect(
-      (await post(sampleUrlsPath('node-1'), token('node-1'), { job: { namespace: NS, name: 'coord' }, id: '../../models/x' }))
+      (await post(sampleUrlsPath('node-4'), token('node-1'), { job: { namespace: NS, name: 'coord' }, id }))
         .status,
+    ).toBe(401);
+    expect(
+      (await post(sampleUrlsPath('node-3'), token('node-3'), { job: { namespace: NS, name: 'coord' }, id }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await post(sampleUrlsPath('node-1'), token('node-1'), {
+          job: { namespace: NS, name: 'coord' },
+          id: '../../models/x',
+        })
+      ).status,
     ).toBe(400);
   });
 

@@ -15,13 +15,58 @@ import { waitFor } from './support/wait.js';
 function makeCa(dir: string, name: string): void {
   const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', `${name}-ca.key`, '-out', `${name}-ca.crt`, '-days', '1',
-    '-subj', `/CN=${name} test CA`, '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  run('req', ...ec, '-keyout', `${name}-tls.key`, '-out', `${name}-tls.csr`, '-subj', '/CN=edge-stl-operator');
-  execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > ${name}-ext.cnf`], { cwd: dir });
-  run('x509', '-req', '-in', `${name}-tls.csr`, '-CA', `${name}-ca.crt`, '-CAkey', `${name}-ca.key`,
-    '-CAcreateserial', '-out', `${name}-tls.crt`, '-days', '1', '-extfile', `${name}-ext.cnf`);
+  run(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    `${name}-ca.key`,
+    '-out',
+    `${name}-ca.crt`,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name} test CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  run(
+    'req',
+    ...ec,
+    '-keyout',
+    `${name}-tls.key`,
+    '-out',
+    `${name}-tls.csr`,
+    '-subj',
+    '/CN=edge-stl-operator',
+  );
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > ${name}-ext.cnf`,
+    ],
+    { cwd: dir },
+  );
+  run(
+    'x509',
+    '-req',
+    '-in',
+    `${name}-tls.csr`,
+    '-CA',
+    `${name}-ca.crt`,
+    '-CAkey',
+    `${name}-ca.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}-tls.crt`,
+    '-days',
+    '1',
+    '-extfile',
+    `${name}-ext.cnf`,
+  );
 }
 
 /** The coordination API over HTTPS: agents trusting the right CA talk to it; any other CA is refused. */
@@ -37,7 +82,10 @@ describe('coordination API over TLS', () => {
     env = await startOperatorEnv('tls');
     env.node('tls-1', { line: 'a' });
     const op = await env.startOperator({
-      tls: { cert: await readFile(join(dir, 'right-tls.crt')), key: await readFile(join(dir, 'right-tls.key')) },
+      tls: {
+        cert: await readFile(join(dir, 'right-tls.crt')),
+        key: await readFile(join(dir, 'right-tls.key')),
+      },
     });
     httpsUrl = op.coordinationUrl;
     env.createJob('tls');

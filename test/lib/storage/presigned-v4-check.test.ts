@@ -7,7 +7,11 @@ describe('checkPresignedV4', () => {
   const { secretKey } = testS3Config();
   const asRequest = (url: string, method = 'PUT') => {
     const u = new URL(url);
-    return { method, url: u.pathname + u.search, get: (h: string) => (h.toLowerCase() === 'host' ? u.host : '') };
+    return {
+      method,
+      url: u.pathname + u.search,
+      get: (h: string) => (h.toLowerCase() === 'host' ? u.host : ''),
+    };
   };
 
   it('accepts the URL as signed, and refuses another key, another method, an expired URL or a wrong secret', async () => {
@@ -19,9 +23,10 @@ describe('checkPresignedV4', () => {
     expect(checkPresignedV4(asRequest(url, 'DELETE'), secretKey)?.code).toBe('SignatureDoesNotMatch');
     expect(checkPresignedV4(asRequest(url), secretKey, Date.now() + 61_000)?.code).toBe('AccessDenied');
     expect(checkPresignedV4(asRequest(url), 'not-the-secret')?.code).toBe('SignatureDoesNotMatch');
-    expect(checkPresignedV4(asRequest(url.replace(/X-Amz-Credential=[^&]+/, 'X-Amz-Credential=x')), secretKey)?.code).toBe(
-      'AccessDenied',
-    );
+    expect(
+      checkPresignedV4(asRequest(url.replace(/X-Amz-Credential=[^&]+/, 'X-Amz-Credential=x')), secretKey)
+        ?.code,
+    ).toBe('AccessDenied');
   });
 
   it('is what the embedded endpoint answers: 403 for a URL moved to another key', async () => {
