@@ -28,6 +28,7 @@ import { s3ConfigFromEnv } from '../lib/storage/s3-config.js';
 import { DEFAULT_LIMITS } from '../edge-agent/config.js';
 import { AgentMetrics } from '../edge-agent/metrics.js';
 import { Outbox } from '../edge-agent/outbox.js';
+import { StoreSampleTarget } from '../edge-agent/sample-target.js';
 import { Uploader } from '../edge-agent/uploader.js';
 
 /** The part of autocannon's result this bench reads (the package ships no types). */
@@ -216,7 +217,8 @@ async function uploadRate(work: string, image: Buffer): Promise<{ perSecond: num
   const log = createLogger('bench-edge', { level: 'warn' });
   const uploader = new Uploader({
     outbox,
-    store: createObjectStore(s3),
+    // Standalone target: this measures the outbox and S3 path, not the operator round trip.
+    target: new StoreSampleTarget(createObjectStore(s3), () => undefined),
     metrics: new AgentMetrics('bench', { defaultMetrics: false }),
     log,
     concurrency: DEFAULT_LIMITS.uploadConcurrency,

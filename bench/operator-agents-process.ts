@@ -1,17 +1,17 @@
 /**
  * Simulated edge agents for `npm run bench:operator`, in their own process so that the latency they
- * measure is not inflated by the fake API server sharing their event loop. Env: OP_URL, AGENT_TOKEN,
- * AGENTS, GROUPS, INTERVAL_MS. stdin commands: `measure` starts recording, `stop` prints one JSON
+ * measure is not inflated by the fake API server sharing their event loop. Env: OP_URL, AGENT_KEY,
+ * AGENTS, INTERVAL_MS (node labels live on the Node objects the bench seeds). stdin commands: `measure` starts recording, `stop` prints one JSON
  * line `{ latencies: number[], errors }` and exits.
  */
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { HeartbeatReply, HeartbeatRequest } from '../lib/protocol/heartbeat.js';
 import { heartbeatPath } from '../lib/protocol/heartbeat.js';
+import { mintNodeToken } from '../operator/coordination/tokens.js';
 
 const env = process.env;
 const AGENTS = Number(env.AGENTS);
-const GROUPS = Number(env.GROUPS);
 const INTERVAL_MS = Number(env.INTERVAL_MS);
 const target = new URL(env.OP_URL!);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -20,7 +20,7 @@ let errors = 0;
 let measuring = false;
 let running = true;
 
-function post(path: string, payload: string): Promise<{ status: number; body: string }> {
+function post(node: string, path: string, payload: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -32,7 +32,7 @@ function post(path: string, payload: string): Promise<{ status: number; body: st
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
-          authorization: `Bearer ${env.AGENT_TOKEN}`,
+          authorization: `Bearer ${mintNodeToken(env.AGENT_KEY!, node)}`,
         },
       },
       (res) => {
@@ -51,14 +51,12 @@ function post(path: string, payload: string): Promise<{ status: number; body: st
 
 const state = Array.from({ length: AGENTS }, (_, i) => ({
   node: `edge-${i}`,
-  labels: { group: `g${i % GROUPS}` },
   jobs: new Map<string, { ns: string; name: string; v: string | null }>(),
 }));
 
 async function beat(a: (typeof state)[number]): Promise<void> {
   const body: HeartbeatRequest = {
     node: a.node,
-    labels: a.labels,
     jobs: [...a.jobs.values()].map((j) => ({
       job: { namespace: j.ns, name: j.name },
       activeModel: j.v,
@@ -73,7 +71,7 @@ async function beat(a: (typeof state)[number]): Promise<void> {
   };
   const t0 = performance.now();
   try {
-    const res = await post(heartbeatPath(a.node), JSON.stringify(body));
+    const res = await post(a.node, heartbeatPath(a.node), JSON.stringify(body));
     if (measuring) latencies.push(performance.now() - t0);
     if (res.status !== 200) {
       errors++;

@@ -1,6 +1,6 @@
 /**
  * The operator as its own process for `npm run bench:operator` (so its RSS and CPU are its own).
- * Config from env: KUBE_URL, REDIS_URL, S3_ENDPOINT, QUEUE_PREFIX, EDGE_STL_AGENT_TOKEN.
+ * Config from env: KUBE_URL, REDIS_URL, S3_ENDPOINT, QUEUE_PREFIX, EDGE_STL_AGENT_KEY.
  * Prints one JSON line `{ "url": ... }` once listening; stops on SIGTERM.
  */
 import { KubeConfig } from '@kubernetes/client-node';
@@ -29,7 +29,7 @@ const op = await startOperator({
   }),
   objectStores: (c) =>
     createObjectStore({ endpoint: env.S3_ENDPOINT!, accessKey: c.accessKey, secretKey: c.secretKey }),
-  agentAuth: { sharedToken: env.EDGE_STL_AGENT_TOKEN! },
+  agentAuth: { nodeKey: env.EDGE_STL_AGENT_KEY! },
   heartbeatIntervalSeconds: 10,
   concurrency: 16,
   log,

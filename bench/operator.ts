@@ -25,7 +25,7 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const GROUPS = 50;
-const TOKEN = 'bench-agent-token';
+const TOKEN = 'bench-agent-key-0123456789';
 const INTERVAL_MS = 10_000;
 
 function pct(sorted: number[], p: number): number {
@@ -83,6 +83,14 @@ async function main(): Promise<void> {
     },
   });
 
+  // Agents are known Nodes; their labels come from here, never from their heartbeats.
+  for (let i = 0; i < AGENTS; i++)
+    api.seed('nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: `edge-${i}`, labels: { group: `g${i % GROUPS}` } },
+    });
+
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(import.meta.dirname, 'operator-process.ts')],
@@ -93,7 +101,7 @@ async function main(): Promise<void> {
         REDIS_URL: redis.url,
         S3_ENDPOINT: s3.endpoint,
         QUEUE_PREFIX: `bench-op-${Date.now()}`,
-        EDGE_STL_AGENT_TOKEN: TOKEN,
+        EDGE_STL_AGENT_KEY: TOKEN,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -112,9 +120,8 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         OP_URL: opUrl,
-        AGENT_TOKEN: TOKEN,
+        AGENT_KEY: TOKEN,
         AGENTS: String(AGENTS),
-        GROUPS: String(GROUPS),
         INTERVAL_MS: String(INTERVAL_MS),
       },
       stdio: ['pipe', 'pipe', 'inherit'],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm/index.js';
 import type { DesiredJob, HeartbeatReply, HeartbeatRequest, JobKey } from '../lib/protocol/index.js';
+import type { Fetch } from '../lib/net/trusted-fetch.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgentConfig } from './config.js';
@@ -13,9 +14,11 @@ import { JobRuntime, jobId } from './job-runtime.js';
 import { AgentMetrics } from './metrics.js';
 import { ModelInstaller } from './model-installer.js';
 import { ModelManager } from './model-manager.js';
+import { OperatorClient } from './operator-client.js';
 import { Outbox, type SampleRecord } from './outbox.js';
 import { detectionsFromPredictDict } from './predict-dict.js';
 import { MqttSink, ResultDelivery, WebhookSink, type ResultSink } from './result-sink.js';
+import { PresignedSampleTarget, StoreSampleTarget, type SampleTarget } from './sample-target.js';
 import { StateStore } from './state-store.js';
 import { Uploader } from './uploader.js';
 
@@ -24,8 +27,13 @@ export const AGENT_VERSION = '0.1.0';
 
 export interface EdgeAgentDeps {
   log: Logger;
-  /** Object store for samples; null keeps them in the outbox. */
+  /**
+   * Object store for samples of a standalone agent (no operator URL); with an operator, samples go
+   * through presigned URLs and this is ignored. Null keeps them in the outbox.
+   */
   store: ObjectStore | null;
+  /** A fetch trusting the operator's CA (EDGE_STL_CA_FILE), for the operator, S3 and model downloads. */
+  fetch?: Fetch;
   /** Resolves a manifest's algorithm alias to a model class (default: the ClassFactory). */
   resolveAlgorithm?: (alias: string) => Promise<BaseModelConstructor>;
 }
@@ -80,7 +88,10 @@ export class EdgeAgent {
       dataDir: config.dataDir,
       smokeTimeoutMs: limits.smokeTimeoutMs,
       log,
-      download: { maxBackoffMs: limits.maxBackoffMs },
+      download: {
+        maxBackoffMs: limits.maxBackoffMs,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      },
       resolveAlgorithm: deps.resolveAlgorithm,
     });
     this.models = new ModelManager({
@@ -91,10 +102,18 @@ export class EdgeAgent {
       retryDelayMs: limits.maxBackoffMs,
       onStateChange: () => this.heartbeat?.poke(),
     });
-    this.uploader = deps.store
+    const client = config.operatorUrl
+      ? new OperatorClient({
+          operatorUrl: config.operatorUrl,
+          token: config.operatorToken,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        })
+      : null;
+    const target = this.sampleTarget(client);
+    this.uploader = target
       ? new Uploader({
           outbox,
-          store: deps.store,
+          target,
           metrics,
           log,
           concurrency: limits.uploadConcurrency,
@@ -121,11 +140,10 @@ export class EdgeAgent {
       queueLimit: limits.resultQueueLimit,
       maxBackoffMs: limits.maxBackoffMs,
     });
-    this.heartbeat = config.operatorUrl
+    this.heartbeat = client
       ? new HeartbeatLoop({
-          operatorUrl: config.operatorUrl,
+          client,
           node: config.node,
-          token: config.operatorToken,
           report: () => this.report(),
           onReply: (reply) => this.applyReply(reply),
           intervalSeconds: state.current.heartbeatIntervalSeconds ?? limits.heartbeatIntervalSeconds,
@@ -134,6 +152,21 @@ export class EdgeAgent {
           log,
         })
       : null;
+  }
+
+  /** Presigned uploads when an operator is configured; else the standalone agent's own store. */
+  private sampleTarget(client: OperatorClient | null): SampleTarget | null {
+    if (client) {
+      if (this.deps.store)
+        this.deps.log.warn({}, 'S3 credentials ignored: samples go up through the operator’s presigned URLs');
+      return new PresignedSampleTarget(client, this.config.node, {
+        ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      });
+    }
+    if (!this.deps.store) return null;
+    return new StoreSampleTarget(this.deps.store, (err, bucket) =>
+      this.deps.log.debug({ err, bucket }, 'Bucket check failed; trying the upload anyway'),
+    );
   }
 
   /** Opens the data directory: outbox recovery, persisted state, models from disk. */

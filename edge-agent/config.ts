@@ -21,8 +21,12 @@ export interface EdgeAgentConfig {
   bucket: string;
   /** Coordination API base URL; null runs standalone (initial model, flags' sampling). */
   operatorUrl: string | null;
-  /** Bearer token of this node for the coordination API. */
+  /** Bearer token of this node for the coordination API (minted for this node only). */
   operatorToken: string | null;
+  /** File holding the node token (read at start; wins over nothing, loses to `operatorToken`). */
+  operatorTokenFile: string | null;
+  /** PEM CA bundle to trust for the operator, S3 and model URLs besides the public roots. */
+  caFile: string | null;
   /** When set, `/v1/infer` needs `Authorization: Bearer <apiToken>`. */
   apiToken: string | null;
   /** The job served when the request names none, and the job of the initial model. */
@@ -99,6 +103,8 @@ export function resolveEdgeAgentConfig(options: EdgeAgentOptions): EdgeAgentConf
     bucket: options.bucket ?? 'edge-stl',
     operatorUrl: options.operatorUrl ? options.operatorUrl.replace(/\/+$/, '') : null,
     operatorToken: options.operatorToken ?? null,
+    operatorTokenFile: options.operatorTokenFile ? resolve(options.operatorTokenFile) : null,
+    caFile: options.caFile ? resolve(options.caFile) : null,
     apiToken: options.apiToken ?? null,
     job: options.job ?? { namespace: 'default', name: 'local' },
     initialModel: options.initialModel ? resolve(options.initialModel) : null,
@@ -123,6 +129,8 @@ Options (flag, environment variable, default):
   --data-dir <dir>           EDGE_STL_DATA_DIR               ./edge-agent-data
   --bucket <name>            EDGE_STL_BUCKET                 edge-stl (until the operator names one)
   --operator-url <url>       EDGE_STL_OPERATOR_URL           none: standalone
+  --ca-file <pem>            EDGE_STL_CA_FILE                public roots only (trust for https)
+  --token-file <file>        EDGE_STL_TOKEN_FILE             none (file with this node's own token)
   --job <ns/name>            EDGE_STL_JOB                    default/local
   --model <model.zip>        EDGE_STL_MODEL                  none
   --sampling <strategy>      EDGE_STL_SAMPLING               ibt (ibt|all|random|none)
@@ -142,8 +150,9 @@ Options (flag, environment variable, default):
   -h, --help
 
 Secrets come only from the environment, never from flags:
-  S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY (or AWS_*)   object store for samples
-  EDGE_STL_NODE_TOKEN                                    bearer token for the operator
+  S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY (or AWS_*)   standalone only (no --operator-url): with an
+                                                         operator, samples go up by presigned URLs
+  EDGE_STL_NODE_TOKEN                                    this node's token for the operator
   EDGE_STL_API_TOKEN                                     bearer token clients send to /v1/infer
   LOG_LEVEL                                              pino level (info)`;
 
@@ -154,6 +163,8 @@ const FLAGS = {
   'data-dir': { type: 'string' },
   bucket: { type: 'string' },
   'operator-url': { type: 'string' },
+  'ca-file': { type: 'string' },
+  'token-file': { type: 'string' },
   job: { type: 'string' },
   model: { type: 'string' },
   sampling: { type: 'string' },
@@ -247,6 +258,8 @@ export function parseEdgeAgentArgs(
       bucket: get('bucket'),
       operatorUrl: checkUrl('operator-url', get('operator-url'), ['http:', 'https:']),
       operatorToken: env.EDGE_STL_NODE_TOKEN || undefined,
+      operatorTokenFile: get('token-file'),
+      caFile: get('ca-file'),
       apiToken: env.EDGE_STL_API_TOKEN || undefined,
       job: parseJob(get('job')),
       initialModel: get('model'),

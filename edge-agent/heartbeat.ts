@@ -1,15 +1,15 @@
-import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
-import { EdgeStlError } from '../lib/errors/index.js';
 import { HeartbeatReply, heartbeatPath, type HeartbeatRequest } from '../lib/protocol/index.js';
 import { sleep } from '../lib/sleep.js';
 import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
+import type { OperatorClient } from './operator-client.js';
+
+export { HeartbeatError } from './operator-client.js';
 
 export interface HeartbeatOptions {
-  operatorUrl: string;
+  client: OperatorClient;
   node: string;
-  token: string | null;
   /** Builds the report sent with each heartbeat. */
   report: () => HeartbeatRequest;
   /** Applies a reply (desired state); an exception counts as a failed heartbeat. */
@@ -20,14 +20,6 @@ export interface HeartbeatOptions {
   baseBackoffMs?: number;
   metrics: AgentMetrics;
   log: Logger;
-  requestTimeoutMs?: number;
-}
-
-/** The operator refused or garbled a heartbeat. */
-export class HeartbeatError extends EdgeStlError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('HEARTBEAT_FAILED', message, options);
-  }
 }
 
 /**
@@ -71,32 +63,12 @@ export class HeartbeatLoop {
 
   /** One heartbeat: report, then apply the reply. Throws on any failure. */
   async beat(): Promise<HeartbeatReply> {
-    const { operatorUrl, node, token } = this.options;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${operatorUrl}${heartbeatPath(node)}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(this.options.report()),
-      signal: AbortSignal.any([
-        this.abort.signal,
-        AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
-      ]),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new HeartbeatError(`operator answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new HeartbeatError('operator reply is not JSON', { cause: err });
-    }
-    if (!Value.Check(HeartbeatReply, body)) {
-      const first = Value.Errors(HeartbeatReply, body).First();
-      throw new HeartbeatError(
-        `operator reply does not match the protocol: ${first?.path} ${first?.message}`,
-      );
-    }
+    const body = await this.options.client.post(
+      heartbeatPath(this.options.node),
+      this.options.report(),
+      HeartbeatReply,
+      this.abort.signal,
+    );
     await this.options.onReply(body);
     this.intervalSeconds = body.heartbeatIntervalSeconds;
     return body;

@@ -5,6 +5,7 @@ import type {
   ModelState,
   SamplingSettings,
 } from '../lib/protocol/index.js';
+import { MAX_REASON_LENGTH } from '../lib/protocol/index.js';
 import { ModelSlot } from './model-slot.js';
 import { Sampler } from './sampler.js';
 
@@ -80,7 +81,8 @@ export class JobRuntime {
       inferences: this.inferences,
       inferenceErrors: this.inferenceErrors,
     };
-    if (this.failed && this.target === null) report.reason = this.failed.reason;
+    // The operator refuses longer reasons; the start of a load error says what went wrong.
+    if (this.failed && this.target === null) report.reason = this.failed.reason.slice(0, MAX_REASON_LENGTH);
     if (this.latencies.length > 0) {
       const sorted = [...this.latencies].sort((a, b) => a - b);
       report.latencyMsP50 = sorted[Math.floor((sorted.length - 1) / 2)];

@@ -1,8 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BaseModelConstructor } from '../lib/algorithm/index.js';
+import { UsageError } from '../lib/errors/index.js';
 import { createLogger } from '../lib/log.js';
+import { fetchTrusting } from '../lib/net/trusted-fetch.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { EdgeAgent } from './agent.js';
@@ -36,12 +38,26 @@ export async function startEdgeAgent(
   options: EdgeAgentOptions,
   deps: StartEdgeAgentDeps = {},
 ): Promise<RunningEdgeAgent> {
-  const config = resolveEdgeAgentConfig(options);
+  const config = await withTokenFromFile(resolveEdgeAgentConfig(options));
   const log = (deps.log ?? createLogger('edge-agent')).child({ node: config.node });
   await mkdir(config.dataDir, { recursive: true });
+  const trustedFetch = config.caFile ? await fetchTrusting(config.caFile) : undefined;
+  if (
+    config.operatorUrl?.startsWith('http:') &&
+    !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(config.operatorUrl)
+  )
+    log.warn(
+      { operator: config.operatorUrl },
+      'Operator URL is plain HTTP: replies can be forged on the path',
+    );
   const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
   if (!store) log.warn({}, 'No S3 configured: kept samples stay in the outbox');
-  const agent = await EdgeAgent.open(config, { log, store, resolveAlgorithm: deps.resolveAlgorithm });
+  const agent = await EdgeAgent.open(config, {
+    log,
+    store,
+    resolveAlgorithm: deps.resolveAlgorithm,
+    ...(trustedFetch ? { fetch: trustedFetch } : {}),
+  });
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One log line per inference would drown the useful ones; /metrics counts requests instead.
@@ -80,6 +96,19 @@ export async function startEdgeAgent(
     app,
     close: () => (closing ??= closeWithDeadline(app, config.limits.shutdownTimeoutMs, log)),
   };
+}
+
+/** The node token from `operatorTokenFile` when none was given directly. */
+async function withTokenFromFile(config: EdgeAgentConfig): Promise<EdgeAgentConfig> {
+  if (config.operatorToken || !config.operatorTokenFile) return config;
+  let token: string;
+  try {
+    token = (await readFile(config.operatorTokenFile, 'utf8')).trim();
+  } catch (err) {
+    throw new UsageError(`cannot read the node token file: ${(err as Error).message}`, { cause: err });
+  }
+  if (!token) throw new UsageError(`the node token file ${config.operatorTokenFile} is empty`);
+  return { ...config, operatorToken: token };
 }
 
 /** fastify's close waits for in-flight requests; past the deadline, open sockets are cut. */

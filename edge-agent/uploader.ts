@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import { sampleKey } from '../lib/storage/layout.js';
-import type { ObjectStore } from '../lib/storage/object-store.js';
 import { sleep } from '../lib/sleep.js';
 import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
-import type { ClaimedSample, Outbox, SampleRecord } from './outbox.js';
+import type { Outbox, SampleRecord } from './outbox.js';
+import type { SampleTarget } from './sample-target.js';
 
 export interface UploaderOptions {
   outbox: Outbox;
-  store: ObjectStore;
+  /** Presigned URLs from the operator (edge), or an object store (standalone development). */
+  target: SampleTarget;
   metrics: AgentMetrics;
   log: Logger;
   concurrency: number;
@@ -20,7 +20,7 @@ export interface UploaderOptions {
 }
 
 /**
- * Drains the outbox to `samples/<ns>/<job>/<node>/<id>.jpeg` + `.json`. The image goes first and
+ * Drains the outbox to `samples/<ns>/<job>/<node>/<id>.jpeg` + `.json` through its target. The image goes first and
  * the JSON last, so a reader that lists `.json` keys only sees complete samples. Keys are
  * deterministic, so a retry after a lost reply overwrites the same objects instead of duplicating
  * them. Failures back off exponentially with jitter; the sample stays in the outbox meanwhile.
@@ -29,7 +29,6 @@ export class Uploader {
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private readonly backoff: Backoff;
-  private readonly ensuredBuckets = new Set<string>();
   private uploadedCount = 0;
 
   constructor(private readonly options: UploaderOptions) {
@@ -61,7 +60,7 @@ export class Uploader {
         continue;
       }
       try {
-        await this.upload(sample);
+        await this.options.target.put(sample, signal);
         await outbox.done(sample);
         this.uploadedCount += 1;
         this.options.metrics.samplesUploaded.inc();
@@ -80,39 +79,5 @@ export class Uploader {
         this.options.metrics.samplesQueued.set(outbox.size);
       }
     }
-  }
-
-  private async upload(sample: ClaimedSample): Promise<void> {
-    const { store } = this.options;
-    const { record } = sample;
-    const { namespace, name } = record.job;
-    if (!this.ensuredBuckets.has(record.bucket)) {
-      // Edge credentials are often allowed to put objects but not to create buckets: a refused
-      // create is not fatal, the put below tells whether the bucket is usable.
-      await store.ensureBucket(record.bucket).then(
-        () => this.ensuredBuckets.add(record.bucket),
-        (err: unknown) =>
-          this.options.log.debug(
-            { err, bucket: record.bucket },
-            'Bucket check failed; trying the upload anyway',
-          ),
-      );
-    }
-    await store.putFile(
-      record.bucket,
-      sampleKey(namespace, name, record.node, record.id, 'jpeg'),
-      sample.imagePath,
-      {
-        contentType: 'image/jpeg',
-      },
-    );
-    await store.putFile(
-      record.bucket,
-      sampleKey(namespace, name, record.node, record.id, 'json'),
-      sample.recordPath,
-      {
-        contentType: 'application/json',
-      },
-    );
   }
 }

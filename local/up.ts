@@ -18,6 +18,7 @@ import { startEdgeAgent, type RunningEdgeAgent } from '../edge-agent/server.js';
 import { startLabeling } from '../labeling/server.js';
 import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.js';
 import { LocalJobStore } from '../operator/adapters/local-job-store.js';
+import { mintNodeToken } from '../operator/coordination/tokens.js';
 import { startOperator } from '../operator/operator.js';
 import { redisConnection } from '../operator/redis-connection.js';
 import { createObjectStore, formatS3Uri } from '../lib/storage/index.js';
@@ -153,7 +154,8 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       log,
     );
 
-    const agentToken = await persistentSecret(options.stateDir, 'agent');
+    // Each agent gets its own node token minted from this key, as in a cluster: no shared token.
+    const agentKey = await persistentSecret(options.stateDir, 'agent-key');
     const labelingToken = await persistentSecret(options.stateDir, 'labeling');
     const nodeLabels = (job.spec.edge?.nodeSelector ?? {}) as Record<string, string>;
     const nodes = Array.from({ length: options.agents }, (_, i) => `edge-${i}`);
@@ -177,7 +179,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       jobs,
       queue,
       objectStores: (credentials) => createObjectStore({ ...services.s3, ...credentials }),
-      agentAuth: { sharedToken: agentToken },
+      agentAuth: { nodeKey: agentKey },
       heartbeatIntervalSeconds: 2,
       resyncSeconds: 5,
       log,
@@ -223,15 +225,15 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
           host: '127.0.0.1',
           port: 0,
           dataDir: join(options.stateDir, 'agents', node),
-          s3: services.s3,
           bucket,
+          // Loopback, one process: plain HTTP. Samples go up by presigned URLs (agents hold no S3 keys).
           operatorUrl: operator.coordinationUrl,
-          operatorToken: agentToken,
+          operatorToken: mintNodeToken(agentKey, node),
           job: ref,
           // Nothing outlives a local run: a connection still open after 3 s is not worth waiting for.
           limits: { heartbeatIntervalSeconds: 2, maxBackoffMs: 5000, shutdownTimeoutMs: 3000 },
         },
-        { log, store: services.store },
+        { log, store: null },
       );
       agents.push(agent);
     }

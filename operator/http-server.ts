@@ -8,6 +8,8 @@ export interface HttpServerDeps {
   /** Ready = leading and the job cache has been listed. */
   ready: () => boolean;
   requestTimeoutMs?: number;
+  /** PEM certificate chain and key: the API serves HTTPS only. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /**
@@ -16,6 +18,9 @@ export interface HttpServerDeps {
  */
 export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls
+      ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
     logger: false,
     requestTimeout: deps.requestTimeoutMs ?? 30_000,
     bodyLimit: 1 << 20,

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { createLogger } from '../lib/log.js';
 import { EdgeRegistry } from './coordination/edge-registry.js';
 import { ModelUrls } from './coordination/desired-state.js';
+import { NodeRateLimiter } from './coordination/node-rate-limiter.js';
+import { SampleUrls } from './coordination/sample-urls.js';
 import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
 import { buildHttpServer } from './http-server.js';
 import { JobStorage } from './job-storage.js';
@@ -29,6 +31,14 @@ export interface OperatorConfig {
   heartbeatIntervalSeconds?: number;
   /** An agent silent this long is Stale (default 3 heartbeats). */
   staleAfterSeconds?: number;
+  /** An agent silent this long is forgotten, gone from status (default 1 hour). */
+  evictAfterSeconds?: number;
+  /** Most one heartbeat may add to a node's counters (default 10,000). */
+  maxCounterIncrement?: number;
+  /** Heartbeats one node may send per interval, on average (default 4; burst twice that). */
+  callsPerInterval?: number;
+  /** Serve the coordination API over HTTPS with this PEM certificate chain and key. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   presignExpirySeconds?: number;
   concurrency?: number;
   /** Every job is reconciled at least this often. */
@@ -66,7 +76,18 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const clock = config.clock ?? systemClock;
   const metrics = config.metrics ?? new OperatorMetrics();
   const interval = config.heartbeatIntervalSeconds ?? 10;
-  const registry = new EdgeRegistry((config.staleAfterSeconds ?? interval * 3) * 1000);
+  const registry = new EdgeRegistry({
+    staleAfterMs: (config.staleAfterSeconds ?? interval * 3) * 1000,
+    ...(config.evictAfterSeconds !== undefined ? { evictAfterMs: config.evictAfterSeconds * 1000 } : {}),
+    ...(config.maxCounterIncrement !== undefined ? { maxCounterIncrement: config.maxCounterIncrement } : {}),
+  });
+  // Heartbeats, pokes after installs and sample-url calls share the budget; samples are rate-limited
+  // by the job's maxPerMinute on the agent already, so a few calls a second is plenty.
+  const callsPerInterval = config.callsPerInterval ?? 4;
+  const rateLimiter = new NodeRateLimiter(
+    Math.max(callsPerInterval / interval, 5),
+    Math.max(callsPerInterval * 2, 20),
+  );
   const storage = new JobStorage(config.jobs, config.objectStores);
   const elector = config.elector ?? new AlwaysLeader();
   const reconciler = new Reconciler({
@@ -101,6 +122,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   });
 
   const app = await buildHttpServer({
+    ...(config.tls ? { tls: config.tls } : {}),
     metrics,
     ready: () => elector.isLeader() && config.jobs.synced(),
     coordination: {
@@ -108,6 +130,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       registry,
       tokens: new TokenVerifier(config.agentAuth, config.jobs),
       urls: new ModelUrls(storage, config.presignExpirySeconds ?? 3600),
+      samples: new SampleUrls(storage),
+      rateLimiter,
       clock,
       metrics,
       heartbeatIntervalSeconds: interval,
@@ -118,6 +142,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   });
   const address = await app.listen({ host: config.host ?? '127.0.0.1', port: config.port ?? 0 });
   const coordinationUrl = address.replace('[::1]', '127.0.0.1');
+  if (!config.tls && !/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(coordinationUrl))
+    log.warn({ url: coordinationUrl }, 'Coordination API without TLS on a non-loopback address');
 
   let leading: Promise<void> = Promise.resolve();
   const startLeading = async (): Promise<void> => {
@@ -161,8 +187,9 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       const agents = registry.countByState(clock.now().getTime());
       metrics.agentsByState.set({ state: 'Online' }, agents.online);
       metrics.agentsByState.set({ state: 'Stale' }, agents.stale);
-      // Stale agents' labels now come from their Node objects.
-      registry.expireAgentLabels(clock.now().getTime());
+      for (const key of registry.evict(clock.now().getTime())) enqueue(key);
+      rateLimiter.sweep(clock.now().getTime());
+      // Offline agents do not heartbeat: keep their labels current from their Node objects.
       for (const node of registry.staleNodes(clock.now().getTime()))
         void config.jobs
           .getNodeLabels(node)

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../lib/errors/index.js';
@@ -5,12 +6,14 @@ import { createLogger } from '../../lib/log.js';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { LocalJobStore } from '../../operator/adapters/local-job-store.js';
+import { mintNodeToken } from '../../operator/coordination/tokens.js';
 import { startOperator, type OperatorConfig } from '../../operator/operator.js';
 import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector } from '../../operator/ports/leader-election.js';
 import { redisConnection } from '../../operator/redis-connection.js';
 
 const USAGE = `Usage: edge-stl operator [options]
+       edge-stl operator node-token NODE   Print NODE's agent token (needs EDGE_STL_AGENT_KEY)
 
 Reconciles SingleTaskLearningJobs and serves the edge coordination API (POST /v1/agents/:node/heartbeat),
 /healthz, /readyz and /metrics on one port.
@@ -25,10 +28,13 @@ Options:
   --lease-namespace NS      Namespace of the Lease (default: $POD_NAMESPACE or "default")
   --lease-name NAME         Lease name (default: edge-stl-operator)
   --lease-duration SECONDS  Lease duration (default: 15)
-  --agent-tokens-secret NS/NAME  Secret with one agent token per node (key = node name)
+  --agent-tokens-secret NS/NAME  Secret with one agent token per node (key = node name), besides
+                            or instead of the tokens minted from EDGE_STL_AGENT_KEY
+  --tls-cert FILE, --tls-key FILE  Serve the coordination API over HTTPS (PEM; chain and key)
   --host HOST               Listen address (default: 0.0.0.0)
   --port PORT               Listen port (default: 8080)
   --heartbeat-interval S    Heartbeat interval asked of agents (default: 10)
+  --evict-after S           Forget an agent silent this long (default: 3600)
   --concurrency N           Jobs reconciled at the same time (default: 8)
 
 Environment:
@@ -36,7 +42,8 @@ Environment:
   S3_ENDPOINT, S3_REGION    Object store endpoint; credentials come from each job's Secret
   S3_PUBLIC_ENDPOINT        Endpoint edge agents reach S3 at, for presigned model URLs (optional)
                             (local mode: S3_ACCESS_KEY / S3_SECRET_KEY)
-  EDGE_STL_AGENT_TOKEN      Shared agent token (never pass tokens as flags)`;
+  EDGE_STL_AGENT_KEY        Key node tokens are minted from (HMAC per node; no token is shared)
+  EDGE_STL_TLS_CERT_FILE, EDGE_STL_TLS_KEY_FILE   Same as --tls-cert, --tls-key`;
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -46,8 +53,32 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
+async function readTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new UsageError('--tls-cert and --tls-key go together');
+  try {
+    return { cert: await readFile(certFile), key: await readFile(keyFile) };
+  } catch (err) {
+    throw new UsageError(`cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `edge-stl operator node-token NODE`: the token to place on NODE (and nowhere else). */
+function printNodeToken(args: string[]): number {
+  const key = process.env.EDGE_STL_AGENT_KEY;
+  if (args.length !== 1 || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(args[0]))
+    throw new UsageError('usage: edge-stl operator node-token NODE (a Kubernetes node name)');
+  if (!key || key.length < 16) throw new UsageError('EDGE_STL_AGENT_KEY (at least 16 characters) is not set');
+  console.log(mintNodeToken(key, args[0]));
+  return 0;
+}
+
 /** `edge-stl operator`: wires flags, adapters, probes and signals; the logic lives in operator/. */
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'node-token') return printNodeToken(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -60,9 +91,12 @@ export async function run(argv: string[]): Promise<number> {
       'lease-name': { type: 'string' },
       'lease-duration': { type: 'string' },
       'agent-tokens-secret': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       'heartbeat-interval': { type: 'string' },
+      'evict-after': { type: 'string' },
       concurrency: { type: 'string' },
     },
   });
@@ -72,12 +106,18 @@ export async function run(argv: string[]): Promise<number> {
   }
   const env = process.env;
   if (!env.S3_ENDPOINT) throw new UsageError(`S3_ENDPOINT is not set\n\n${USAGE}`);
-  const sharedToken = env.EDGE_STL_AGENT_TOKEN;
+  const nodeKey = env.EDGE_STL_AGENT_KEY || undefined;
   const tokensSecret = values['agent-tokens-secret'];
-  if (!sharedToken && !tokensSecret)
+  if (!nodeKey && !tokensSecret)
     throw new UsageError(
-      'set EDGE_STL_AGENT_TOKEN or --agent-tokens-secret NS/NAME so agents can authenticate',
+      'set EDGE_STL_AGENT_KEY or --agent-tokens-secret NS/NAME so agents can authenticate',
     );
+  if (nodeKey && nodeKey.length < 16)
+    throw new UsageError('EDGE_STL_AGENT_KEY must be at least 16 characters');
+  const tls = await readTls(
+    values['tls-cert'] ?? (env.EDGE_STL_TLS_CERT_FILE || undefined),
+    values['tls-key'] ?? (env.EDGE_STL_TLS_KEY_FILE || undefined),
+  );
   if (tokensSecret && !/^[^/]+\/[^/]+$/.test(tokensSecret))
     throw new UsageError('--agent-tokens-secret must be NS/NAME');
   if (values['local-dir'] && (values.kubeconfig || values['leader-elect']))
@@ -129,8 +169,9 @@ export async function run(argv: string[]): Promise<number> {
         // Model URLs handed to edge agents are signed for the address the edge reaches S3 at.
         env.S3_PUBLIC_ENDPOINT ? { presignEndpoint: env.S3_PUBLIC_ENDPOINT } : {},
       ),
+    ...(tls ? { tls } : {}),
     agentAuth: {
-      ...(sharedToken ? { sharedToken } : {}),
+      ...(nodeKey ? { nodeKey } : {}),
       ...(tokensSecret
         ? { tokensSecret: { namespace: tokensSecret.split('/')[0], name: tokensSecret.split('/')[1] } }
         : {}),
@@ -138,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
     host: values.host ?? '0.0.0.0',
     port: int('port', values.port, 8080),
     heartbeatIntervalSeconds: int('heartbeat-interval', values['heartbeat-interval'], 10),
+    evictAfterSeconds: int('evict-after', values['evict-after'], 3600),
     concurrency: int('concurrency', values.concurrency, 8),
     log,
   };

@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { EdgeStlError } from '../errors/index.js';
 import { sleep } from '../sleep.js';
+import type { Fetch } from './trusted-fetch.js';
 import { Backoff } from './backoff.js';
 
 export interface DownloadOptions {
@@ -21,6 +22,8 @@ export interface DownloadOptions {
   what?: string;
   /** Called as bytes arrive: bytes on disk so far (resumed ones included) and the total, when known. */
   onProgress?: (bytes: number, total: number | null) => void;
+  /** A fetch trusting the operator's CA (an HTTPS S3 endpoint with a private CA). */
+  fetch?: Fetch;
 }
 
 export interface DownloadResult {
@@ -82,10 +85,10 @@ async function fetchPart(
   offset: number,
   maxBytes: number,
   what: string,
-  { signal, onProgress }: Pick<DownloadOptions, 'signal' | 'onProgress'>,
+  { signal, onProgress, fetch: fetchFn = fetch }: Pick<DownloadOptions, 'signal' | 'onProgress' | 'fetch'>,
 ): Promise<boolean> {
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  const res = await fetch(url, { headers, signal });
+  const res = await fetchFn(url, { headers, signal });
   if (res.status === 416 && offset > 0) {
     // Nothing left to send from `offset`: complete if the server's size is ours, else start over.
     await res.body?.cancel();

@@ -6,6 +6,11 @@ import { Type, type Static } from '@sinclair/typebox';
  * desired state. JSON schemas (TypeBox) are the single definition; types derive from them.
  */
 
+/** Longest `reason` an agent may report; agents truncate to it, the operator refuses longer ones. */
+export const MAX_REASON_LENGTH = 512;
+/** Most jobs one node may report in a heartbeat. */
+export const MAX_JOBS_PER_NODE = 64;
+
 export const ModelState = Type.Union(
   [Type.Literal('Loading'), Type.Literal('Loaded'), Type.Literal('FailedToLoad')],
   {
@@ -23,10 +28,16 @@ export type JobKey = Static<typeof JobKey>;
 export const AgentJobReport = Type.Object(
   {
     job: JobKey,
-    activeModel: Type.Union([Type.String(), Type.Null()], { description: 'Version serving now' }),
-    targetModel: Type.Union([Type.String(), Type.Null()], { description: 'Version being installed' }),
+    activeModel: Type.Union([Type.String({ maxLength: 63 }), Type.Null()], {
+      description: 'Version serving now',
+    }),
+    targetModel: Type.Union([Type.String({ maxLength: 63 }), Type.Null()], {
+      description: 'Version being installed',
+    }),
     modelState: ModelState,
-    reason: Type.Optional(Type.String({ description: 'Why the target failed to load' })),
+    reason: Type.Optional(
+      Type.String({ maxLength: MAX_REASON_LENGTH, description: 'Why the target failed to load' }),
+    ),
     samplesQueued: Type.Integer({ minimum: 0 }),
     samplesUploaded: Type.Integer({ minimum: 0 }),
     samplesDropped: Type.Integer({ minimum: 0 }),
@@ -41,9 +52,9 @@ export type AgentJobReport = Static<typeof AgentJobReport>;
 export const HeartbeatRequest = Type.Object(
   {
     node: Type.String({ minLength: 1 }),
-    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-    agentVersion: Type.Optional(Type.String()),
-    jobs: Type.Array(AgentJobReport),
+    // No labels: the operator reads them from the Node object, never from the agent.
+    agentVersion: Type.Optional(Type.String({ maxLength: 63 })),
+    jobs: Type.Array(AgentJobReport, { maxItems: MAX_JOBS_PER_NODE }),
   },
   { additionalProperties: false },
 );
@@ -99,6 +110,28 @@ export const HeartbeatReply = Type.Object(
   { additionalProperties: false },
 );
 export type HeartbeatReply = Static<typeof HeartbeatReply>;
+
+/** Sample ids are hex digests (the agent derives them from the image), so they are safe in keys. */
+export const SampleId = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
+
+/** `POST /v1/agents/:node/sample-urls`: where to PUT one kept sample of one job. */
+export const SampleUrlsRequest = Type.Object({ job: JobKey, id: SampleId }, { additionalProperties: false });
+export type SampleUrlsRequest = Static<typeof SampleUrlsRequest>;
+
+/** Presigned PUT URLs scoped to `samples/<ns>/<job>/<node>/<id>.{jpeg,json}`: the node holds no S3 keys. */
+export const SampleUrlsReply = Type.Object(
+  {
+    image: Type.String({ description: 'Presigned PUT URL of the .jpeg' }),
+    record: Type.String({ description: 'Presigned PUT URL of the .json' }),
+  },
+  { additionalProperties: false },
+);
+export type SampleUrlsReply = Static<typeof SampleUrlsReply>;
+
+/** Path of the sample-urls call, relative to the operator's coordination URL. */
+export function sampleUrlsPath(node: string): string {
+  return `/v1/agents/${encodeURIComponent(node)}/sample-urls`;
+}
 
 /** Path of the heartbeat call, relative to the operator's coordination URL. */
 export function heartbeatPath(node: string): string {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
+import { checkPresignedV4 } from './presigned-v4-check.js';
 
 /** s3rver accepts exactly this one key pair (its built-in dummy account). */
 const S3RVER_KEY = 'S3RVER';
@@ -40,6 +41,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     vhostBuckets: false,
   });
   server.middleware.unshift(listMultipartUploadsShim);
+  server.middleware.unshift(verifyPresignedV4);
   server.middleware.unshift(serializeWrites());
   tolerateConcurrentDeletes(server);
   const address = await server.run();
@@ -127,6 +129,22 @@ function serializeWrites(): (ctx: ShimContext, next: () => Promise<void>) => Pro
     }
     if (write) done();
   };
+}
+
+/** Presigned (query-string V4) requests must carry a valid, unexpired signature, as on S3. */
+async function verifyPresignedV4(ctx: ShimContext, next: () => Promise<void>): Promise<void> {
+  if (!('X-Amz-Signature' in ctx.query)) {
+    await next();
+    return;
+  }
+  const refused = checkPresignedV4(ctx, S3RVER_KEY);
+  if (!refused) {
+    await next();
+    return;
+  }
+  ctx.status = 403;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refused.code}</Code><Message>${refused.message}</Message></Error>`;
 }
 
 async function listMultipartUploadsShim(ctx: ShimContext, next: () => Promise<void>): Promise<void> {

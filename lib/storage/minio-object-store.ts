@@ -196,6 +196,10 @@ export class MinioObjectStore implements ObjectStore {
     return this.call(bucket, key, () => this.presignClient.presignedGetObject(bucket, key, expirySeconds));
   }
 
+  async presignedPutUrl(bucket: string, key: string, expirySeconds = 600): Promise<string> {
+    return this.call(bucket, key, () => this.presignClient.presignedPutObject(bucket, key, expirySeconds));
+  }
+
   /** Runs one client call and turns its failure into a {@link StorageError} naming bucket and key. */
   private async call<T>(bucket: string, key: string, fn: () => Promise<T>): Promise<T> {
     try {

@@ -48,4 +48,6 @@ export interface ObjectStore {
   copyObject(bucket: string, fromKey: string, toKey: string, options?: PutOptions): Promise<void>;
   removeObjects(bucket: string, keys: string[]): Promise<void>;
   presignedGetUrl(bucket: string, key: string, expirySeconds?: number): Promise<string>;
+  /** A URL that lets its holder PUT this one key, and nothing else, until it expires. */
+  presignedPutUrl(bucket: string, key: string, expirySeconds?: number): Promise<string>;
 }

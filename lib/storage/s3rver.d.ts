@@ -18,6 +18,10 @@ declare module 's3rver' {
   interface S3rverContext {
     method: string;
     path: string;
+    /** Request target as sent (path and query, percent-encoded). */
+    url: string;
+    /** A request header, '' when absent. */
+    get(header: string): string;
     query: Record<string, string | string[] | undefined>;
     status: number;
     type: string;

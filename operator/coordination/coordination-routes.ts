@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { HeartbeatReply, HeartbeatRequest, type DesiredJob } from '../../lib/protocol/heartbeat.js';
+import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
+import {
+  HeartbeatReply,
+  HeartbeatRequest,
+  SampleUrlsReply,
+  SampleUrlsRequest,
+  type DesiredJob,
+} from '../../lib/protocol/heartbeat.js';
 import { specOf } from '../defaulted.js';
 import type { JobStore } from '../ports/job-store.js';
 import { jobKey, refOf } from '../ports/job-store.js';
@@ -8,6 +15,8 @@ import type { Clock } from '../ports/clock.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { dropJob, desiredJob, type ModelUrls } from './desired-state.js';
 import { matchesSelector, type EdgeRegistry } from './edge-registry.js';
+import type { NodeRateLimiter } from './node-rate-limiter.js';
+import type { SampleUrls } from './sample-urls.js';
 import type { TokenVerifier } from './tokens.js';
 
 /** What the coordination routes need from the operator. */
@@ -16,9 +25,12 @@ export interface CoordinationDeps {
   registry: EdgeRegistry;
   tokens: TokenVerifier;
   urls: ModelUrls;
+  samples: SampleUrls;
   clock: Clock;
   metrics: OperatorMetrics;
   heartbeatIntervalSeconds: number;
+  /** Calls one node may make: a burst, refilled at a steady rate (429 beyond). */
+  rateLimiter: NodeRateLimiter;
   /** Only the leader answers; a standby says 503 so agents retry (and readiness sends them elsewhere). */
   isLeader: () => boolean;
   /** A job's edge view changed: reconcile it soon. */
@@ -28,60 +40,87 @@ export interface CoordinationDeps {
 
 const ErrorReply = Type.Object({ error: Type.String() }, { additionalProperties: false });
 const Params = Type.Object({ node: Type.String({ minLength: 1, maxLength: 253 }) });
+const ERRORS = {
+  400: ErrorReply,
+  401: ErrorReply,
+  403: ErrorReply,
+  404: ErrorReply,
+  429: ErrorReply,
+  503: ErrorReply,
+};
+/** A heartbeat is a few KB; anything near this is not an agent talking. */
+const BODY_LIMIT = 64 * 1024;
 
 /**
+ * The coordination API. Every call is made by one node about itself: its bearer token must be that
+ * node's own (see {@link TokenVerifier}), the node must exist as a Node object (whose labels, not
+ * the agent's word, select jobs), and each node is rate-limited.
+ *
  * `POST /v1/agents/:node/heartbeat`: records the agent's report and replies, for each job whose
  * `edge.nodeSelector` matches the node's labels, the model to run, the sampling settings and the
  * bucket; jobs the agent still reports but which are gone (or no longer select it) get `drop`.
+ *
+ * `POST /v1/agents/:node/sample-urls`: presigned PUT URLs for one sample under the node's own prefix.
  */
 export async function coordinationRoutes(app: FastifyInstance, deps: CoordinationDeps): Promise<void> {
+  app.decorateRequest('nodeLabels', null);
+  // onRequest: a caller that is not the node it names is turned away before its body is read.
+  app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
+    if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
+    const node = req.params.node;
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (!(await deps.tokens.verify(node, token)))
+      return reply.code(401).send({ error: 'invalid token for this node' });
+    if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
+      return reply.code(429).header('retry-after', '1').send({ error: 'too many calls from this node' });
+    const labels = await deps.jobs.getNodeLabels(node);
+    if (!labels) return reply.code(403).send({ error: 'no Node object of this name' });
+    (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
+  });
+  const labelsOf = (req: object): Record<string, string> =>
+    (req as { nodeLabels: Record<string, string> }).nodeLabels;
+
   app.post<{ Params: { node: string }; Body: HeartbeatRequest }>(
     '/v1/agents/:node/heartbeat',
     {
-      schema: {
-        params: Params,
-        body: HeartbeatRequest,
-        response: { 200: HeartbeatReply, 400: ErrorReply, 401: ErrorReply, 503: ErrorReply },
-      },
+      bodyLimit: BODY_LIMIT,
+      schema: { params: Params, body: HeartbeatRequest, response: { 200: HeartbeatReply, ...ERRORS } },
     },
     async (req, reply) => {
       const started = performance.now();
-      if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
       const node = req.params.node;
-      const auth = req.headers.authorization;
-      const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-      if (!(await deps.tokens.verify(node, token)))
-        return reply.code(401).send({ error: 'invalid token for this node' });
       if (req.body.node !== node) return reply.code(400).send({ error: 'body.node differs from the URL' });
-      const labels = await labelsFor(deps, node, req.body.labels);
-      const changed = deps.registry.record(
-        req.body,
-        labels.labels,
-        labels.fromAgent,
-        deps.clock.now().getTime(),
-      );
-      const jobs = await desiredJobs(
-        deps,
-        node,
-        labels.labels,
-        new Set(req.body.jobs.map((j) => jobKey(j.job))),
-      );
+      const labels = labelsOf(req);
+      const changed = deps.registry.record(req.body, labels, deps.clock.now().getTime());
+      const jobs = await desiredJobs(deps, node, labels, new Set(req.body.jobs.map((j) => jobKey(j.job))));
       for (const key of changed) deps.onJobChanged(key);
       deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
       return { jobs, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds };
     },
   );
+
+  app.post<{ Params: { node: string }; Body: SampleUrlsRequest }>(
+    '/v1/agents/:node/sample-urls',
+    {
+      bodyLimit: 4096,
+      schema: { params: Params, body: SampleUrlsRequest, response: { 200: SampleUrlsReply, ...ERRORS } },
+    },
+    async (req, reply) => {
+      const job = await deps.jobs.get(req.body.job);
+      if (!job || job.metadata?.deletionTimestamp || !selects(job, labelsOf(req)))
+        return reply.code(404).send({ error: 'no job of that name selects this node' });
+      return deps.samples.forSample(job, req.params.node, req.body.id);
+    },
+  );
 }
 
-async function labelsFor(
-  deps: CoordinationDeps,
-  node: string,
-  fromBody: Record<string, string> | undefined,
-): Promise<{ labels: Record<string, string>; fromAgent: boolean }> {
-  if (fromBody) return { labels: fromBody, fromAgent: true };
-  const known = deps.registry.labelsOf(node);
-  if (known) return { labels: known, fromAgent: false };
-  return { labels: (await deps.jobs.getNodeLabels(node)) ?? {}, fromAgent: false };
+function selects(job: SingleTaskLearningJob, labels: Record<string, string>): boolean {
+  try {
+    return matchesSelector(labels, specOf(job).edge.nodeSelector);
+  } catch {
+    return false; // a spec too broken to default selects nothing
+  }
 }
 
 async function desiredJobs(
@@ -95,13 +134,7 @@ async function desiredJobs(
   for (const job of deps.jobs.list()) {
     const key = jobKey(refOf(job));
     if (job.metadata?.deletionTimestamp) continue;
-    let selector: Record<string, string>;
-    try {
-      selector = specOf(job).edge.nodeSelector;
-    } catch {
-      continue; // a spec too broken to default is reported by the reconciler as InvalidSpec
-    }
-    if (!matchesSelector(labels, selector)) continue;
+    if (!selects(job, labels)) continue; // (a broken spec is reported by the reconciler as InvalidSpec)
     try {
       out.push(await desiredJob(job, node, deps.urls));
       served.add(key);

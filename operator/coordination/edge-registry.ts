@@ -4,34 +4,56 @@ import type { NodeView } from '../state-machine/rollout.js';
 
 interface NodeRecord {
   name: string;
+  /** The Node object's labels (never the agent's word). */
   labels: Record<string, string>;
-  /** Labels came from the agent (true) or from the Node object (false). */
-  labelsFromAgent: boolean;
   lastSeen: number;
+  /** Reports with counters as accepted by the operator (see {@link EdgeRegistry.record}). */
   reports: Map<string, AgentJobReport>;
+  /** Counters exactly as the agent last sent them, per job key, to compute increments. */
+  raw: Map<string, Counters>;
   /** Error/inference counters when the node first served a version, per job key. */
   baselines: Map<string, { version: string; errors: number; inferences: number }>;
+}
+
+const COUNTERS = ['samplesUploaded', 'samplesDropped', 'inferences', 'inferenceErrors'] as const;
+type Counters = Record<(typeof COUNTERS)[number], number>;
+
+/** How long nodes are remembered and how much one heartbeat may add to a counter. */
+export interface EdgeRegistryLimits {
+  /** A node silent this long is Stale. */
+  staleAfterMs: number;
+  /** A node silent this long is forgotten (gone from status.edgeNodes). */
+  evictAfterMs: number;
+  /** Most a counter (or the queued gauge) may grow by in one heartbeat. */
+  maxCounterIncrement: number;
 }
 
 /** A selected node with what the status needs. */
 export type SelectedNode = NodeView & { lastSeen: Date };
 
 /**
- * In-memory view of the edge, fed by heartbeats. Nodes that stop heartbeating stay here as stale
- * (never dropped), so `status.edgeNodes` keeps showing them.
+ * In-memory view of the edge, fed by authenticated heartbeats. Nodes that stop heartbeating stay
+ * as stale for a while (so `status.edgeNodes` shows them), then are evicted.
  */
 export class EdgeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
+  private readonly limits: EdgeRegistryLimits;
 
-  constructor(private readonly staleAfterMs: number) {}
+  constructor(limits: Partial<EdgeRegistryLimits> & { staleAfterMs: number }) {
+    this.limits = {
+      evictAfterMs: Math.max(limits.staleAfterMs * 2, 3_600_000),
+      maxCounterIncrement: 10_000,
+      ...limits,
+    };
+  }
 
-  /** Records a heartbeat; returns the job keys whose report changed in a way the rollout cares about. */
-  record(
-    hb: HeartbeatRequest,
-    labels: Record<string, string>,
-    labelsFromAgent: boolean,
-    nowMs: number,
-  ): string[] {
+  /**
+   * Records a heartbeat; returns the job keys whose report changed in a way the rollout cares about.
+   * Counters are cumulative on the agent; the operator accepts only increments, each at most
+   * `maxCounterIncrement`, so a node cannot rewrite history or inflate a job's figures at once. A
+   * counter that went down means the agent restarted and counts from zero again.
+   */
+  record(hb: HeartbeatRequest, labels: Record<string, string>, nowMs: number): string[] {
     let node = this.nodes.get(hb.node);
     const isNew = !node;
     const wasStale = node ? this.isStale(node, nowMs) : false;
@@ -39,22 +61,23 @@ export class EdgeRegistry {
       node = {
         name: hb.node,
         labels,
-        labelsFromAgent,
         lastSeen: nowMs,
         reports: new Map(),
+        raw: new Map(),
         baselines: new Map(),
       };
       this.nodes.set(hb.node, node);
     }
     node.labels = labels;
-    node.labelsFromAgent = labelsFromAgent;
     node.lastSeen = nowMs;
     const changed = new Set<string>();
     const seen = new Set<string>();
-    for (const report of hb.jobs) {
-      const key = jobKey(report.job);
+    for (const sent of hb.jobs) {
+      const key = jobKey(sent.job);
       seen.add(key);
       const before = node.reports.get(key);
+      const report = this.accept(sent, before, node.raw.get(key));
+      node.raw.set(key, pickCounters(sent));
       if (
         isNew ||
         wasStale ||
@@ -77,6 +100,7 @@ export class EdgeRegistry {
     for (const key of [...node.reports.keys()]) {
       if (!seen.has(key)) {
         node.reports.delete(key);
+        node.raw.delete(key);
         node.baselines.delete(key);
         changed.add(key);
       }
@@ -84,14 +108,46 @@ export class EdgeRegistry {
     return [...changed];
   }
 
-  private isStale(node: NodeRecord, nowMs: number): boolean {
-    return nowMs - node.lastSeen > this.staleAfterMs;
+  /** The report with counters replaced by accepted totals (see {@link record}). */
+  private accept(
+    sent: AgentJobReport,
+    before: AgentJobReport | undefined,
+    raw: Counters | undefined,
+  ): AgentJobReport {
+    const cap = this.limits.maxCounterIncrement;
+    const report: AgentJobReport = { ...sent, samplesQueued: Math.min(sent.samplesQueued, cap) };
+    for (const c of COUNTERS) {
+      const last = raw?.[c] ?? 0;
+      const increment = sent[c] >= last ? sent[c] - last : sent[c];
+      report[c] = (before?.[c] ?? 0) + Math.min(increment, cap);
+    }
+    return report;
   }
 
-  /** Replaces a node's labels with the Node object's (used for agents that are offline). */
+  /** Forgets nodes silent for longer than `evictAfterMs`; returns the job keys they reported. */
+  evict(nowMs: number): string[] {
+    const keys = new Set<string>();
+    for (const [name, n] of this.nodes) {
+      if (nowMs - n.lastSeen <= this.limits.evictAfterMs) continue;
+      for (const key of n.reports.keys()) keys.add(key);
+      this.nodes.delete(name);
+    }
+    return [...keys];
+  }
+
+  /** Number of nodes remembered (online or stale). */
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  private isStale(node: NodeRecord, nowMs: number): boolean {
+    return nowMs - node.lastSeen > this.limits.staleAfterMs;
+  }
+
+  /** Replaces a node's labels with the Node object's current ones (for agents that are offline). */
   setNodeLabels(name: string, labels: Record<string, string>): void {
     const node = this.nodes.get(name);
-    if (node && !node.labelsFromAgent) node.labels = labels;
+    if (node) node.labels = labels;
   }
 
   /** Names of nodes whose agent is stale now. */
@@ -102,11 +158,6 @@ export class EdgeRegistry {
   /** Labels last known for a node. */
   labelsOf(name: string): Record<string, string> | undefined {
     return this.nodes.get(name)?.labels;
-  }
-
-  /** Marks the labels of stale nodes as no longer the agent's (so the Node object's are used). */
-  expireAgentLabels(nowMs: number): void {
-    for (const n of this.nodes.values()) if (this.isStale(n, nowMs)) n.labelsFromAgent = false;
   }
 
   /** The nodes a job selects (matching labels), online or stale, with their report for the job. */
@@ -144,8 +195,18 @@ export class EdgeRegistry {
   }
 }
 
+function pickCounters(r: AgentJobReport): Counters {
+  return {
+    samplesUploaded: r.samplesUploaded,
+    samplesDropped: r.samplesDropped,
+    inferences: r.inferences,
+    inferenceErrors: r.inferenceErrors,
+  };
+}
+
 /** Kubernetes nodeSelector semantics: every key must be present with the same value. */
 export function matchesSelector(labels: Record<string, string>, selector: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(selector))
+    if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
   return true;
 }

@@ -1,10 +1,22 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JobStore } from '../ports/job-store.js';
 
-/** How agents authenticate: one shared token, and/or per-node tokens in a Secret (key = node name). */
+/**
+ * How agents prove which node they are. There is no shared token: a token names one node.
+ * - `nodeKey`: the operator's secret key; a node's token is `v1.<HMAC-SHA256(key, node)>`, minted
+ *   with `edge-stl operator node-token NODE` and placed on that node only.
+ * - `tokensSecret`: a Secret with one token per node (key = node name), for tokens kept elsewhere.
+ */
 export interface AgentAuthConfig {
-  sharedToken?: string;
+  nodeKey?: string;
   tokensSecret?: { namespace: string; name: string };
+}
+
+const TOKEN_PREFIX = 'v1.';
+
+/** The token of `node` under `key`: only a holder of the operator key can mint it. */
+export function mintNodeToken(key: string, node: string): string {
+  return TOKEN_PREFIX + createHmac('sha256', key).update(`edge-stl-node:${node}`).digest('base64url');
 }
 
 function same(a: string, b: string): boolean {
@@ -22,18 +34,23 @@ export class TokenVerifier {
     private readonly jobs: JobStore,
     private readonly ttlMs = 15_000,
   ) {
-    if (!config.sharedToken && !config.tokensSecret)
-      throw new Error('agent auth needs a shared token or a tokens Secret');
+    if (!config.nodeKey && !config.tokensSecret)
+      throw new Error('agent auth needs a node key or a tokens Secret');
+    if (config.nodeKey !== undefined && config.nodeKey.length < 16)
+      throw new Error('the agent node key must be at least 16 characters');
   }
 
-  /** True when `token` is the node's own token or the shared one. */
+  /** True when `token` is the token of `node` (and of no other node). */
   async verify(node: string, token: string | undefined): Promise<boolean> {
     if (!token) return false;
+    if (this.config.nodeKey && same(mintNodeToken(this.config.nodeKey, node), token)) return true;
     if (this.config.tokensSecret) {
-      const perNode = (await this.tokens())[node];
-      if (perNode && same(perNode, token)) return true;
+      const tokens = await this.tokens();
+      // Own properties only: a node named `__proto__` or `constructor` is just an unknown node.
+      const perNode = Object.hasOwn(tokens, node) ? tokens[node] : undefined;
+      if (typeof perNode === 'string' && perNode.length > 0 && same(perNode, token)) return true;
     }
-    return this.config.sharedToken !== undefined && same(this.config.sharedToken, token);
+    return false;
   }
 
   private async tokens(): Promise<Record<string, string>> {

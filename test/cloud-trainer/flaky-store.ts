@@ -65,4 +65,8 @@ export class FlakyStore implements ObjectStore {
   presignedGetUrl(bucket: string, key: string, expirySeconds?: number): Promise<string> {
     return this.inner.presignedGetUrl(bucket, key, expirySeconds);
   }
+
+  presignedPutUrl(bucket: string, key: string, expirySeconds?: number): Promise<string> {
+    return this.inner.presignedPutUrl(bucket, key, expirySeconds);
+  }
 }

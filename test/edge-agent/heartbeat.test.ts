@@ -1,6 +1,7 @@
 import type { HeartbeatReply } from '../../lib/protocol/index.js';
 import { HeartbeatLoop } from '../../edge-agent/heartbeat.js';
 import { AgentMetrics } from '../../edge-agent/metrics.js';
+import { OperatorClient } from '../../edge-agent/operator-client.js';
 import { startFakeOperator, testLogger, waitFor } from './support/agent-harness.js';
 
 const REPLY: HeartbeatReply = {
@@ -23,9 +24,8 @@ describe('HeartbeatLoop', () => {
     const metrics = new AgentMetrics('n1', { defaultMetrics: false });
     const replies: HeartbeatReply[] = [];
     const loop = new HeartbeatLoop({
-      operatorUrl: operator.url,
+      client: new OperatorClient({ operatorUrl: operator.url, token: 't0ken' }),
       node: 'n1',
-      token: 't0ken',
       report: () => {
         times.push(Date.now());
         return { node: 'n1', jobs: [] };
@@ -64,9 +64,8 @@ describe('HeartbeatLoop', () => {
   it('counts a reply that breaks the protocol as a failure and does not apply it', async () => {
     const operator = await startFakeOperator({ jobs: [], heartbeatIntervalSeconds: 0 } as HeartbeatReply);
     const loop = new HeartbeatLoop({
-      operatorUrl: operator.url,
+      client: new OperatorClient({ operatorUrl: operator.url, token: null }),
       node: 'n1',
-      token: null,
       report: () => ({ node: 'n1', jobs: [] }),
       onReply: async () => {
         throw new Error('must not be called');

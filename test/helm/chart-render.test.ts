@@ -65,6 +65,8 @@ describe('helm chart', () => {
         'Deployment/edge-stl-trainer',
         'Role/edge-stl-operator-leader-election',
         'RoleBinding/edge-stl-operator-leader-election',
+        'Secret/edge-stl-edge-ca',
+        'Secret/edge-stl-operator-tls',
         'Secret/edge-stl-redis',
         'Secret/edge-stl-s3',
         'Secret/edge-stl-tokens',
@@ -168,10 +170,10 @@ describe('helm chart', () => {
       expect(pod.hostNetwork).toBeUndefined();
       expect(pod.containers[0].ports[0].hostPort).toBe(8080);
       expect(pod.containers[0].args).toEqual(
-        expect.arrayContaining(['--operator-url=http://203.0.113.10:30080']),
+        expect.arrayContaining(['--operator-url=https://203.0.113.10:30080']),
       );
-      const endpoint = pod.containers[0].env.find((e: K8sObject) => e.name === 'S3_ENDPOINT');
-      expect(endpoint.value).toBe('http://203.0.113.10:30900');
+      // No S3 endpoint or keys on the edge: the operator signs URLs for the edge endpoint instead.
+      expect(pod.containers[0].env.find((e: K8sObject) => e.name.startsWith('S3_'))).toBeUndefined();
     });
   });
 
@@ -220,7 +222,15 @@ describe('helm chart', () => {
   it('creates no Secret and references the existing ones with existingSecret values', async () => {
     const objects = await renderChart({
       valuesFiles: [join(CI_VALUES_DIR, 'existing-secrets-values.yaml')],
-      set: ['labeling.jobs[0].namespace=default', 'labeling.jobs[0].name=j', 'labeling.jobs[0].classes={a}'],
+      set: [
+        'labeling.jobs[0].namespace=default',
+        'labeling.jobs[0].name=j',
+        'labeling.jobs[0].classes={a}',
+        // The serving certificate from cert-manager, so that the chart generates no Secret at all.
+        'operator.tls.certManager.enabled=true',
+        'operator.tls.certManager.issuerRef.name=acme-ca',
+        'operator.tls.certManager.caSecretName=acme-edge-ca',
+      ],
     });
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const refs = new Set<string>();
@@ -233,8 +243,7 @@ describe('helm chart', () => {
     }
     expect([...refs].sort()).toEqual(
       [
-        'acme-edge-stl-tokens/AGENT_TOKEN',
-        'acme-edge-stl-tokens/INFERENCE_TOKEN',
+        'acme-edge-stl-tokens/AGENT_KEY',
         'acme-edge-stl-tokens/LABELING_TOKEN',
         'acme-redis/url',
         'acme-s3/AWS_ACCESS_KEY_ID',
@@ -278,7 +287,7 @@ describe('helm chart', () => {
       set: [
         'objectStore.accessKey=AKIA-TEST-ACCESS',
         'objectStore.secretKey=s3cr3t-value',
-        'tokens.agent=agent-tok-123',
+        'tokens.agentKey=agent-tok-123',
       ],
     });
     const s3 = findObject(objects, 'Secret', '-s3');
@@ -292,7 +301,7 @@ describe('helm chart', () => {
 
   it('generates tokens and S3 credentials when none are given', async () => {
     const tokens = findObject(await renderChart(), 'Secret', '-tokens');
-    expect(Buffer.from(tokens.data.AGENT_TOKEN, 'base64').toString()).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(Buffer.from(tokens.data.AGENT_KEY, 'base64').toString()).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(tokens.data.INFERENCE_TOKEN).toBeUndefined();
   });
 

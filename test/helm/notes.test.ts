@@ -42,7 +42,7 @@ describe('NOTES.txt', () => {
       'operator    edge-stl-operator (1 replica(s), leader election on Lease edge-stl-operator)',
     );
     expect(notes).toContain('The S3 credentials were GENERATED');
-    expect(notes).toContain('http://edge-stl-operator.edge-stl.svc:8080');
+    expect(notes).toContain('https://edge-stl-operator.edge-stl.svc:8080');
     expect(notes).toContain('edge nodes resolve it only with EdgeMesh');
     expect(notes).toContain('labeling    not deployed yet');
   });
@@ -63,7 +63,7 @@ describe('NOTES.txt', () => {
     const canary = await renderNotes(['--values', join(CI_VALUES_DIR, 'canary-values.yaml')]);
     expect(canary).toContain('open https://labeling.edge.example.com/');
     const hostpath = await renderNotes(['--values', join(CI_VALUES_DIR, 'hostpath-values.yaml')]);
-    expect(hostpath).toContain('http://203.0.113.10:30080');
+    expect(hostpath).toContain('https://203.0.113.10:30080');
     expect(hostpath).not.toContain('EdgeMesh');
   });
 });

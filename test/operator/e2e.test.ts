@@ -7,6 +7,7 @@ import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
 import { createLogger } from '../../lib/log.js';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { startTrainer, type Trainer } from '../../cloud-trainer/trainer-worker.js';
+import { mintNodeToken } from '../../operator/coordination/tokens.js';
 import { startEdgeAgent, type RunningEdgeAgent } from '../../edge-agent/server.js';
 import { startLabeling, type LabelingService } from '../../labeling/server.js';
 import { seedDataset } from '../../local/seed-dataset.js';
@@ -27,6 +28,8 @@ const TIMEOUT_MS = 420_000;
  * runs on KubeJobStore, with the real trainer (tiny FPN), the labeling service in auto mode and two
  * real edge agents fed by simulated cameras, over real Redis and real S3.
  */
+const E2E_AGENT_KEY = 'e2e-agent-key-0123456789';
+
 describe('end to end: apply → round 0 → serving → samples → labels → round 1 → canary → rollout', () => {
   const log = createLogger('e2e-operator', { level: process.env.LOG_LEVEL ?? 'warn' });
   const closers: Array<() => Promise<unknown>> = [];
@@ -78,7 +81,7 @@ describe('end to end: apply → round 0 → serving → samples → labels → r
         queue: new BullmqTrainingQueue({ connection: redisConnection(redisUrl), prefix: queuePrefix, log }),
         objectStores: (c) =>
           createObjectStore({ endpoint: s3.endpoint, accessKey: c.accessKey, secretKey: c.secretKey }),
-        agentAuth: { sharedToken: 'e2e-agent-token' },
+        agentAuth: { nodeKey: E2E_AGENT_KEY },
         heartbeatIntervalSeconds: 1,
         log,
       });
@@ -149,14 +152,14 @@ describe('end to end: apply → round 0 → serving → samples → labels → r
             host: '127.0.0.1',
             port: 0,
             dataDir: join(dir, 'agents', node),
-            s3,
             bucket,
             operatorUrl: operator.coordinationUrl,
-            operatorToken: 'e2e-agent-token',
+            // Each node its own token; no S3 keys: samples go up by the operator's presigned URLs.
+            operatorToken: mintNodeToken(E2E_AGENT_KEY, node),
             job: ref,
             limits: { heartbeatIntervalSeconds: 1, maxBackoffMs: 2000 },
           },
-          { log, store },
+          { log, store: null },
         );
         agents.push(agent);
         closers.push(() => agent.close());

@@ -54,7 +54,7 @@ describe('kubectl against the fake kube-apiserver', () => {
       queue: new BullmqTrainingQueue({ connection, prefix, log }),
       objectStores: (c) =>
         createObjectStore({ endpoint: s3.endpoint, accessKey: c.accessKey, secretKey: c.secretKey }),
-      agentAuth: { sharedToken: 't' },
+      agentAuth: { nodeKey: 'kubectl-test-node-key' },
       log,
     });
   });

@@ -81,7 +81,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- if .Values.edgeAgent.operatorUrl }}
 {{- .Values.edgeAgent.operatorUrl }}
 {{- else }}
-{{- printf "http://%s.%s.svc:%v" (include "edge-stl.componentName" (list . "operator")) .Release.Namespace .Values.operator.service.port }}
+{{- printf "%s://%s.%s.svc:%v" (ternary "https" "http" .Values.operator.tls.enabled) (include "edge-stl.componentName" (list . "operator")) .Release.Namespace .Values.operator.service.port }}
 {{- end }}
 {{- end }}
 
@@ -125,6 +125,20 @@ app.kubernetes.io/component: {{ index . 1 }}
       {{- if index . 3 }}
       optional: true
       {{- end }}
+{{- end }}
+
+{{/* Secret with the operator's serving certificate and key (operator only). */}}
+{{- define "edge-stl.operatorTlsSecretName" -}}
+{{- include "edge-stl.componentName" (list . "operator-tls") }}
+{{- end }}
+
+{{/* Secret with only the CA certificate agents verify the operator with (safe on edge nodes). */}}
+{{- define "edge-stl.edgeCaSecretName" -}}
+{{- if .Values.operator.tls.certManager.enabled }}
+{{- required "operator.tls.certManager.caSecretName is required: a Secret with only ca.crt for the agents" .Values.operator.tls.certManager.caSecretName }}
+{{- else }}
+{{- include "edge-stl.componentName" (list . "edge-ca") }}
+{{- end }}
 {{- end }}
 
 {{/* Pod-level settings shared by every component. */}}

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../../../lib/storage/object-store.js';
 import { BullmqTrainingQueue } from '../../../operator/adapters/bullmq-training-queue.js';
 import { KubeJobStore } from '../../../operator/adapters/kube-job-store.js';
 import { KubeLeaseElector } from '../../../operator/adapters/kube-lease-elector.js';
+import { mintNodeToken } from '../../../operator/coordination/tokens.js';
 import { startOperator, type OperatorConfig, type RunningOperator } from '../../../operator/operator.js';
 import { redisConnection } from '../../../operator/redis-connection.js';
 import type { FakeKubeApiServer, KObj } from '../../support/fake-kube-apiserver.js';
@@ -17,7 +18,8 @@ import { credentialsSecret, kubeConfigFor, startFakeCluster } from './fake-clust
 import { SimAgent } from './sim-agent.js';
 import { SimTrainer } from './sim-trainer.js';
 
-export const AGENT_TOKEN = 'agent-shared-token';
+/** The operator's key node tokens are minted from (each SimAgent gets its own node's token). */
+export const AGENT_KEY = 'test-agent-key-0123456789';
 export const NS = 'default';
 
 /** A fake cluster, a bucket with a dataset, a simulated trainer, and operators on demand. */
@@ -34,7 +36,10 @@ export interface OperatorEnv {
   ): Promise<RunningOperator>;
   createJob(name: string, spec?: Partial<SingleTaskLearningJobSpec>): KObj;
   job(name: string): SingleTaskLearningJob | null;
+  /** A simulated agent of `node`, whose Node object (created if missing) carries `labels`. */
   agent(node: string, labels: Record<string, string> | undefined, op?: () => RunningOperator): SimAgent;
+  /** Creates the Node object `node` with `labels` unless it exists. */
+  node(node: string, labels?: Record<string, string>): void;
   trainingJobs(name: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -89,7 +94,7 @@ export async function startOperatorEnv(
         queue: new BullmqTrainingQueue({ connection, prefix, log }),
         objectStores: (c) =>
           createObjectStore({ endpoint: s3.endpoint, accessKey: c.accessKey, secretKey: c.secretKey }),
-        agentAuth: { sharedToken: AGENT_TOKEN },
+        agentAuth: { nodeKey: AGENT_KEY },
         heartbeatIntervalSeconds: 1,
         staleAfterSeconds: 3,
         log,
@@ -130,12 +135,19 @@ export async function startOperatorEnv(
         return null;
       }
     },
+    node(node, labels = {}) {
+      try {
+        api.store.get(api.resource('nodes'), undefined, node);
+      } catch {
+        api.seed('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels } });
+      }
+    },
     agent(node, labels, op) {
+      env.node(node, labels);
       const a = new SimAgent(
         node,
-        labels,
         () => (op ? op() : operators[operators.length - 1]).coordinationUrl,
-        AGENT_TOKEN,
+        mintNodeToken(AGENT_KEY, node),
       );
       agents.push(a);
       return a;

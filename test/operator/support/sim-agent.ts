@@ -12,7 +12,7 @@ interface JobState {
 }
 
 /**
- * A simulated edge agent: heartbeats over real HTTP, downloads the desired model through the
+ * A simulated edge agent (its labels live on its Node object): heartbeats over real HTTP, downloads the desired model through the
  * presigned URL and checks its sha256, and "loads" it (or fails to, for versions in `failVersions`).
  */
 export class SimAgent {
@@ -23,7 +23,6 @@ export class SimAgent {
 
   constructor(
     readonly node: string,
-    readonly labels: Record<string, string> | undefined,
     private readonly url: () => string,
     private readonly token: string,
     private readonly download = true,
@@ -37,7 +36,6 @@ export class SimAgent {
   request(): HeartbeatRequest {
     return {
       node: this.node,
-      ...(this.labels ? { labels: this.labels } : {}),
       jobs: [...this.jobs.values()].map((j) => ({
         job: j.job,
         activeModel: j.active,

@@ -1,0 +1,60 @@
+import type { AgentJobReport, HeartbeatRequest } from '../../lib/protocol/heartbeat.js';
+import { EdgeRegistry } from '../../operator/coordination/edge-registry.js';
+
+const KEY = 'ns/job';
+const report = (counters: Partial<AgentJobReport>): AgentJobReport => ({
+  job: { namespace: 'ns', name: 'job' },
+  activeModel: 'v0',
+  targetModel: null,
+  modelState: 'Loaded',
+  samplesQueued: 0,
+  samplesUploaded: 0,
+  samplesDropped: 0,
+  inferences: 0,
+  inferenceErrors: 0,
+  ...counters,
+});
+const beat = (node: string, counters: Partial<AgentJobReport> = {}): HeartbeatRequest => ({
+  node,
+  jobs: [report(counters)],
+});
+const uploaded = (r: EdgeRegistry, node: string, now: number): number | undefined =>
+  r.selectedNodes(KEY, {}, now).find((n) => n.name === node)?.report?.samplesUploaded;
+
+/** What a node may do to the operator's figures and memory through its heartbeats. */
+describe('EdgeRegistry', () => {
+  it('accepts counters only as increments, each at most the ceiling per heartbeat', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 30_000, maxCounterIncrement: 100 });
+    r.record(beat('a', { samplesUploaded: 40 }), {}, 0);
+    expect(uploaded(r, 'a', 0)).toBe(40);
+    r.record(beat('a', { samplesUploaded: 999_999_999, samplesQueued: 999_999 }), {}, 1);
+    expect(uploaded(r, 'a', 1)).toBe(140); // +100, not +999,999,959
+    expect(r.selectedNodes(KEY, {}, 1)[0].report!.samplesQueued).toBe(100);
+    r.record(beat('a', { samplesUploaded: 999_999_999 + 7 }), {}, 2);
+    expect(uploaded(r, 'a', 2)).toBe(147);
+    // A counter that went down is an agent restart, counting from zero again: never a negative step.
+    r.record(beat('a', { samplesUploaded: 3 }), {}, 3);
+    expect(uploaded(r, 'a', 3)).toBe(150);
+  });
+
+  it('forgets nodes silent past evictAfterMs, and reports the jobs they served', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 1_000, evictAfterMs: 10_000 });
+    r.record(beat('a'), {}, 0);
+    r.record(beat('b'), {}, 9_000);
+    expect(r.evict(5_000)).toEqual([]);
+    expect(r.staleNodes(5_000)).toEqual(['a']);
+    expect(r.evict(10_001)).toEqual([KEY]);
+    expect(r.size).toBe(1);
+    expect(r.selectedNodes(KEY, {}, 10_001).map((n) => n.name)).toEqual(['b']);
+    // A node that comes back is simply new again.
+    r.record(beat('a'), {}, 11_000);
+    expect(r.size).toBe(2);
+  });
+
+  it('matches selectors on own label keys only', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 1_000 });
+    r.record(beat('a'), {}, 0);
+    expect(r.selectedNodes(KEY, { constructor: 'x' }, 0)).toEqual([]);
+    expect(r.selectedNodes(KEY, { toString: '[object Object]' }, 0)).toEqual([]);
+  });
+});
