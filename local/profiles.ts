@@ -53,7 +53,10 @@ export const PROFILES: Record<string, Profile> = {
     // Round 0's model finds most of the new line hard; 30 labeled samples come within a minute,
     // and each retrain uses every sample labeled so far.
     minNewSamples: 30,
-    cameraRate: 2,
+    // One process runs both agents' inference on its event loop, with the labeler and the operator:
+    // at ~0.7 s per image, 0.3 images/s per camera keeps that loop under half busy, so labeling
+    // keeps up (at 2/s the loop saturated and labeling stalled).
+    cameraRate: 0.3,
     soakSeconds: 10,
     galleryImages: 6,
   },
