@@ -149,6 +149,8 @@ export class EdgeAgent {
         if (rt) rt.samplesDropped += 1;
         deps.log.warn({ id: record.id, job: jobId(record.job) }, 'Outbox full: dropped the oldest sample');
       },
+      onRejected: (stem, reason) =>
+        deps.log.warn({ stem, reason }, 'Unreadable outbox record set aside in outbox/rejected'),
     });
     metrics.samplesQueued.set(outbox.size);
     const agent = new EdgeAgent(config, deps, state, outbox, metrics);
@@ -275,7 +277,14 @@ export class EdgeAgent {
       const added = await this.outbox.add(record, await toJpeg(image));
       if (added) this.metrics.samplesKept.inc({ job: rt.id });
     } catch (err) {
-      this.deps.log.error({ err, id: record.id, job: rt.id }, 'Writing a sample to the outbox failed');
+      // A kept sample that never reached disk is a loss like an outbox-full drop: count it.
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk-full' : 'write-failed';
+      this.metrics.samplesDropped.inc({ reason });
+      rt.samplesDropped += 1;
+      this.deps.log.error(
+        { err, id: record.id, job: rt.id, reason },
+        'Writing a sample to the outbox failed',
+      );
     } finally {
       this.metrics.samplesQueued.set(this.outbox.size);
     }

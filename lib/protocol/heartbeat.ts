@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { BucketName, NamespaceName, ObjectName } from './names.js';
 
 /**
  * The edge-coordination protocol. Edge nodes sit behind NAT, so the agent pulls: it POSTs a
@@ -15,7 +16,7 @@ export const ModelState = Type.Union(
 export type ModelState = Static<typeof ModelState>;
 
 export const JobKey = Type.Object(
-  { namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) },
+  { namespace: NamespaceName, name: ObjectName },
   { additionalProperties: false },
 );
 export type JobKey = Static<typeof JobKey>;
@@ -40,7 +41,7 @@ export type AgentJobReport = Static<typeof AgentJobReport>;
 
 export const HeartbeatRequest = Type.Object(
   {
-    node: Type.String({ minLength: 1 }),
+    node: ObjectName,
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     agentVersion: Type.Optional(Type.String()),
     jobs: Type.Array(AgentJobReport),
@@ -83,7 +84,7 @@ export const DesiredJob = Type.Object(
     model: Type.Union([DesiredModel, Type.Null()]),
     sampling: SamplingSettings,
     /** Where kept samples go: bucket and the job's sample prefix owner. */
-    storage: Type.Object({ bucket: Type.String() }, { additionalProperties: false }),
+    storage: Type.Object({ bucket: BucketName }, { additionalProperties: false }),
     drop: Type.Boolean({ description: 'The job is gone or no longer selects this node: stop serving it' }),
   },
   { additionalProperties: false },
