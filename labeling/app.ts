@@ -62,6 +62,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   JOB_NOT_FOUND: 404,
   INVALID_SAMPLE: 422,
   LOCK_TIMEOUT: 503,
+  LOCK_LOST: 503,
 };
 
 /**
