@@ -80,7 +80,11 @@ export class EdgeAgent {
       dataDir: config.dataDir,
       smokeTimeoutMs: limits.smokeTimeoutMs,
       log,
-      download: { maxBackoffMs: limits.maxBackoffMs },
+      download: {
+        maxBackoffMs: limits.maxBackoffMs,
+        idleTimeoutMs: limits.downloadIdleTimeoutMs,
+        timeoutMs: limits.downloadTimeoutMs,
+      },
       resolveAlgorithm: deps.resolveAlgorithm,
     });
     this.models = new ModelManager({
@@ -351,14 +355,19 @@ export class EdgeAgent {
     this.closingFlag = true;
   }
 
-  /** Stops heartbeats and uploads, waits for sample writes, disposes the models, flushes state. */
-  async close(): Promise<void> {
+  /**
+   * Stops heartbeats and uploads, waits for sample writes, disposes the models, flushes state.
+   * Model downloads stop at once (they resume at the next start). When `deadline` aborts, uploads
+   * still in flight are abandoned: their samples stay in the outbox and go up after a restart.
+   */
+  async close(deadline?: AbortSignal): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closingFlag = true;
+    this.installer.abort();
     await this.heartbeat?.stop();
     await Promise.allSettled([...this.background]);
-    await this.uploader?.stop();
+    await this.uploader?.stop(deadline);
     await this.results.close(Math.min(2000, this.config.limits.shutdownTimeoutMs));
     for (const rt of this.jobs.values()) {
       if (rt.installing) await rt.installing;

@@ -58,6 +58,12 @@ export interface EdgeAgentLimits {
   resultQueueLimit: number;
   /** Parallel S3 uploads. */
   uploadConcurrency: number;
+  /** An S3 request silent this long fails and is retried, ms. */
+  s3TimeoutMs: number;
+  /** A model download receiving nothing this long is cut and resumed, ms. */
+  downloadIdleTimeoutMs: number;
+  /** A model download (all attempts) taking longer than this fails, ms. */
+  downloadTimeoutMs: number;
 }
 
 /** Programmatic options: everything optional except what has no sane default. */
@@ -78,6 +84,9 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,
   uploadConcurrency: 4,
+  s3TimeoutMs: 30_000,
+  downloadIdleTimeoutMs: 30_000,
+  downloadTimeoutMs: 15 * 60_000,
 };
 
 export const DEFAULT_SAMPLING: SamplingSettings = {
@@ -139,6 +148,10 @@ Options (flag, environment variable, default):
   --outbox-max-mb <n>        EDGE_STL_OUTBOX_MAX_MB          512 (then the oldest sample is dropped)
   --smoke-timeout-ms <n>     EDGE_STL_SMOKE_TIMEOUT_MS       30000
   --heartbeat-seconds <n>    EDGE_STL_HEARTBEAT_SECONDS      10
+  --shutdown-timeout-ms <n>  EDGE_STL_SHUTDOWN_TIMEOUT_MS    10000 (then in-flight work is cut)
+  --s3-timeout-ms <n>        EDGE_STL_S3_TIMEOUT_MS          30000 (an S3 request silent this long fails)
+  --download-idle-timeout-ms <n>  EDGE_STL_DOWNLOAD_IDLE_TIMEOUT_MS  30000 (model download stalls)
+  --download-timeout-ms <n>  EDGE_STL_DOWNLOAD_TIMEOUT_MS    900000 (whole model download)
   -h, --help
 
 Secrets come only from the environment, never from flags:
@@ -170,6 +183,10 @@ const FLAGS = {
   'outbox-max-mb': { type: 'string' },
   'smoke-timeout-ms': { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
+  's3-timeout-ms': { type: 'string' },
+  'download-idle-timeout-ms': { type: 'string' },
+  'download-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -236,6 +253,10 @@ export function parseEdgeAgentArgs(
     outboxMaxBytes: outboxMb === undefined ? undefined : outboxMb * 1024 * 1024,
     smokeTimeoutMs: num('smoke-timeout-ms', 1),
     heartbeatIntervalSeconds: heartbeat,
+    shutdownTimeoutMs: num('shutdown-timeout-ms', 100),
+    s3TimeoutMs: num('s3-timeout-ms', 100),
+    downloadIdleTimeoutMs: num('download-idle-timeout-ms', 100),
+    downloadTimeoutMs: num('download-timeout-ms', 100),
   });
   return {
     help: false,

@@ -17,7 +17,14 @@ export interface DownloadOptions {
   maxBackoffMs?: number;
   signal?: AbortSignal;
   log?: Logger;
+  /** A request that receives nothing for this long is cut and resumed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** The whole download, every attempt and wait included, fails after this long (default 15 min). */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 15 * 60_000;
 
 export interface DownloadResult {
   bytes: number;
@@ -50,11 +57,15 @@ export async function downloadWithResume(
     baseMs: options.baseBackoffMs ?? 200,
     maxMs: options.maxBackoffMs ?? 10_000,
   });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const total = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, total]) : total;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
   let lastError: unknown;
   for (let request = 1; request <= attempts; request++) {
     const offset = (await stat(part).catch(() => null))?.size ?? 0;
     try {
-      const done = await fetchPart(url, part, offset, maxBytes, options.signal);
+      const done = await fetchPart(url, part, offset, maxBytes, signal, idleMs);
       if (done) {
         await rename(part, dest);
         return { bytes: (await stat(dest)).size, requests: request };
@@ -64,10 +75,55 @@ export async function downloadWithResume(
       lastError = err;
       options.log?.warn({ err, offset, request }, 'Model download interrupted');
     }
-    if (options.signal?.aborted) break;
-    await sleep(backoff.next(), options.signal);
+    if (signal.aborted) break;
+    await sleep(backoff.next(), signal);
   }
-  throw new DownloadError(`model download failed after ${attempts} attempts`, { cause: lastError });
+  if (total.aborted)
+    throw new DownloadError(`model download took longer than ${timeoutMs} ms`, { cause: lastError });
+  if (options.signal?.aborted) throw new DownloadError('model download aborted', { cause: lastError });
+  throw new DownloadError(`model download failed after ${attempts} attempts: ${describe(lastError)}`, {
+    cause: lastError,
+  });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The server sent nothing for the idle deadline: the request is cut (a retry resumes it). */
+class IdleTimeoutError extends Error {
+  constructor(idleMs: number) {
+    super(`no data from the model server for ${idleMs} ms`);
+    this.name = 'IdleTimeoutError';
+  }
+}
+
+/**
+ * An abort signal that fires when {@link IdleWatch.touch} has not been called for `idleMs`, joined
+ * with `outer`. A trickle of one byte every few seconds is progress to TCP but not to us: the
+ * deadline is reset only by data, never by time passing.
+ */
+class IdleWatch {
+  private readonly idle = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  readonly signal: AbortSignal;
+
+  constructor(
+    private readonly idleMs: number,
+    outer: AbortSignal,
+  ) {
+    this.signal = AbortSignal.any([outer, this.idle.signal]);
+    this.touch();
+  }
+
+  touch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.idle.abort(new IdleTimeoutError(this.idleMs)), this.idleMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
 }
 
 /** One request; true when the file is complete. Throws DownloadError for what a retry cannot fix. */
@@ -76,10 +132,31 @@ async function fetchPart(
   part: string,
   offset: number,
   maxBytes: number,
-  signal?: AbortSignal,
+  outer: AbortSignal,
+  idleMs: number,
+): Promise<boolean> {
+  const watch = new IdleWatch(idleMs, outer);
+  try {
+    return await fetchPartWatched(url, part, offset, maxBytes, watch);
+  } catch (err) {
+    // fetch reports an abort as an AbortError; name the deadline that fired instead.
+    if (watch.signal.aborted && watch.signal.reason instanceof Error) throw watch.signal.reason;
+    throw err;
+  } finally {
+    watch.stop();
+  }
+}
+
+async function fetchPartWatched(
+  url: string,
+  part: string,
+  offset: number,
+  maxBytes: number,
+  watch: IdleWatch,
 ): Promise<boolean> {
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  const res = await fetch(url, { headers, signal });
+  const res = await fetch(url, { headers, signal: watch.signal });
+  watch.touch();
   if (res.status === 416 && offset > 0) {
     // Nothing left to send from `offset`: complete if the server's size is ours, else start over.
     await res.body?.cancel();
@@ -120,6 +197,7 @@ async function fetchPart(
   // already received but not yet written, which the resume would then fetch again.
   try {
     for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
+      watch.touch();
       written += chunk.length;
       if (written > maxBytes) throw new DownloadError(`model is over the ${maxBytes}-byte limit`);
       if (!file.write(chunk)) await once(file, 'drain');

@@ -57,7 +57,14 @@ export interface ModelInstallerOptions {
  * returned; the caller swaps it in. Each version lives in `models/<ns>_<job>/<version>/`.
  */
 export class ModelInstaller {
+  private readonly aborter = new AbortController();
+
   constructor(private readonly options: ModelInstallerOptions) {}
+
+  /** Cuts downloads in progress (shutdown); their part files stay, so the next start resumes. */
+  abort(): void {
+    this.aborter.abort();
+  }
 
   /** Runs every step; throws {@link ModelInstallError} with the reason on the first failure. */
   async install(request: InstallRequest): Promise<LoadedModel> {
@@ -143,6 +150,7 @@ export class ModelInstaller {
       await downloadWithResume(request.source.url, target, {
         log: this.options.log,
         ...this.options.download,
+        signal: this.aborter.signal,
       });
     } catch (err) {
       throw new ModelInstallError(`download failed: ${(err as Error).message}`, {

@@ -39,7 +39,11 @@ export async function startEdgeAgent(
   const config = resolveEdgeAgentConfig(options);
   const log = (deps.log ?? createLogger('edge-agent')).child({ node: config.node });
   await mkdir(config.dataDir, { recursive: true });
-  const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
+  const ownStore =
+    deps.store === undefined && config.s3
+      ? createObjectStore(config.s3, { requestTimeoutMs: config.limits.s3TimeoutMs })
+      : null;
+  const store = deps.store !== undefined ? deps.store : ownStore;
   if (!store) log.warn({}, 'No S3 configured: kept samples stay in the outbox');
   const agent = await EdgeAgent.open(config, { log, store, resolveAlgorithm: deps.resolveAlgorithm });
   const app: FastifyInstance = Fastify({
@@ -54,13 +58,19 @@ export async function startEdgeAgent(
   await app.register(edgeAgentPlugin, { agent });
   // preClose runs before the server stops accepting: from here on /v1/infer answers our 503.
   let closeStarted = 0;
+  // Fires shortly before the shutdown deadline, leaving time to flush state and dispose models.
+  let workDeadline: AbortSignal | undefined;
   app.addHook('preClose', async () => {
     closeStarted = Date.now();
     log.info({}, 'Edge agent shutting down');
     agent.stopAccepting();
+    const budget = config.limits.shutdownTimeoutMs;
+    workDeadline = AbortSignal.timeout(Math.max(budget / 2, budget - 1000));
+    // Requests this process started on its own store are cut then; a store passed in is the caller's.
+    workDeadline.addEventListener('abort', () => ownStore?.abortInFlight?.(), { once: true });
   });
   app.addHook('onClose', async () => {
-    await agent.close();
+    await agent.close(workDeadline);
     log.info({ ms: Date.now() - closeStarted, samplesQueued: agent.outbox.size }, 'Edge agent stopped');
   });
   await app.listen({ host: config.host, port: config.port });

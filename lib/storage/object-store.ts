@@ -48,4 +48,6 @@ export interface ObjectStore {
   copyObject(bucket: string, fromKey: string, toKey: string, options?: PutOptions): Promise<void>;
   removeObjects(bucket: string, keys: string[]): Promise<void>;
   presignedGetUrl(bucket: string, key: string, expirySeconds?: number): Promise<string>;
+  /** Cuts every request in flight (they fail); for a shutdown whose deadline has passed. */
+  abortInFlight?(): void;
 }
