@@ -60,9 +60,10 @@ const committed = async (dataDir: string) =>
   (await readdir(join(dataDir, 'outbox')).catch(() => [])).filter((f) => f.endsWith('.json'));
 
 /** `edge-stl edge-agent` as its own process, with S3 pointing nowhere so samples stay in the outbox. */
-function spawnLocalAgent(node: string, dataDir: string): SpawnedAgent {
+function spawnLocalAgent(node: string, dataDir: string, extraArgs: string[] = []): SpawnedAgent {
   return spawnAgent(
     [
+      ...extraArgs,
       ...['--node', node, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--model', model.path],
       ...['--sampling', 'all', '--max-per-minute', '0', '--bucket', BUCKET],
     ],
@@ -152,7 +153,12 @@ describe('sample durability', () => {
   });
   it('SIGTERM: in-flight requests finish, the process exits 0, and every kept sample is committed', async () => {
     const dataDir = await tempDir('edge-agent-sigterm');
-    const { child, url: started, exited } = spawnLocalAgent('term-node', dataDir);
+    // A deadline far above three inferences on a loaded machine: this test is about a graceful stop.
+    const {
+      child,
+      url: started,
+      exited,
+    } = spawnLocalAgent('term-node', dataDir, ['--shutdown-timeout-ms', '60000']);
     const url = await started;
     const images = await Promise.all([1, 2, 3].map((i) => testImage(3000 + i)));
     const replies = images.map((image) => infer(url, image));
