@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SamplingSettings } from '../lib/protocol/index.js';
+import { isValidName, type SamplingSettings } from '../lib/protocol/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
 import type { S3Config } from '../lib/storage/object-store.js';
 import { UsageError } from '../lib/errors/index.js';
@@ -98,7 +98,11 @@ export const DEFAULT_SAMPLING: SamplingSettings = {
 
 /** Fills defaults; the one place where an agent configuration gets its final shape. */
 export function resolveEdgeAgentConfig(options: EdgeAgentOptions): EdgeAgentConfig {
-  const node = options.node ?? hostname();
+  // Kubernetes node names are lower case; a host name need not be.
+  const node = options.node ?? hostname().toLowerCase();
+  // The node name goes into every sample key: refuse one that could not be a node name at start.
+  if (!isValidName('node name', node))
+    throw new UsageError(`--node must be a DNS name (lower case, digits, "-", "."), got "${node}"`);
   return {
     node,
     host: options.host ?? '0.0.0.0',

@@ -64,8 +64,7 @@ export async function startEdgeAgent(
     closeStarted = Date.now();
     log.info({}, 'Edge agent shutting down');
     agent.stopAccepting();
-    const budget = config.limits.shutdownTimeoutMs;
-    workDeadline = AbortSignal.timeout(Math.max(budget / 2, budget - 1000));
+    workDeadline = AbortSignal.timeout(cutAfterMs(config.limits.shutdownTimeoutMs));
     // Requests this process started on its own store are cut then; a store passed in is the caller's.
     workDeadline.addEventListener('abort', () => ownStore?.abortInFlight?.(), { once: true });
   });
@@ -88,8 +87,16 @@ export async function startEdgeAgent(
     config,
     agent,
     app,
-    close: () => (closing ??= closeWithDeadline(app, config.limits.shutdownTimeoutMs, log)),
+    close: () => (closing ??= closeWithDeadline(app, cutAfterMs(config.limits.shutdownTimeoutMs), log)),
   };
+}
+
+/**
+ * When a shutdown stops waiting: open connections and S3 requests still running are cut then,
+ * leaving about a second of the deadline to flush state and dispose models.
+ */
+function cutAfterMs(deadlineMs: number): number {
+  return Math.max(deadlineMs / 2, deadlineMs - 1000);
 }
 
 /** fastify's close waits for in-flight requests; past the deadline, open sockets are cut. */
