@@ -91,6 +91,8 @@ export class EdgeAgent {
       download: {
         maxBackoffMs: limits.maxBackoffMs,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        idleTimeoutMs: limits.downloadIdleTimeoutMs,
+        timeoutMs: limits.downloadTimeoutMs,
       },
       resolveAlgorithm: deps.resolveAlgorithm,
     });
@@ -182,6 +184,8 @@ export class EdgeAgent {
         if (rt) rt.samplesDropped += 1;
         deps.log.warn({ id: record.id, job: jobId(record.job) }, 'Outbox full: dropped the oldest sample');
       },
+      onRejected: (stem, reason) =>
+        deps.log.warn({ stem, reason }, 'Unreadable outbox record set aside in outbox/rejected'),
     });
     metrics.samplesQueued.set(outbox.size);
     const agent = new EdgeAgent(config, deps, state, outbox, metrics);
@@ -308,7 +312,14 @@ export class EdgeAgent {
       const added = await this.outbox.add(record, await toJpeg(image));
       if (added) this.metrics.samplesKept.inc({ job: rt.id });
     } catch (err) {
-      this.deps.log.error({ err, id: record.id, job: rt.id }, 'Writing a sample to the outbox failed');
+      // A kept sample that never reached disk is a loss like an outbox-full drop: count it.
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk-full' : 'write-failed';
+      this.metrics.samplesDropped.inc({ reason });
+      rt.samplesDropped += 1;
+      this.deps.log.error(
+        { err, id: record.id, job: rt.id, reason },
+        'Writing a sample to the outbox failed',
+      );
     } finally {
       this.metrics.samplesQueued.set(this.outbox.size);
     }
@@ -375,14 +386,19 @@ export class EdgeAgent {
     this.closingFlag = true;
   }
 
-  /** Stops heartbeats and uploads, waits for sample writes, disposes the models, flushes state. */
-  async close(): Promise<void> {
+  /**
+   * Stops heartbeats and uploads, waits for sample writes, disposes the models, flushes state.
+   * Model downloads stop at once (they resume at the next start). When `deadline` aborts, uploads
+   * still in flight are abandoned: their samples stay in the outbox and go up after a restart.
+   */
+  async close(deadline?: AbortSignal): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.closingFlag = true;
+    this.installer.abort();
     await this.heartbeat?.stop();
     await Promise.allSettled([...this.background]);
-    await this.uploader?.stop();
+    await this.uploader?.stop(deadline);
     await this.results.close(Math.min(2000, this.config.limits.shutdownTimeoutMs));
     for (const rt of this.jobs.values()) {
       if (rt.installing) await rt.installing;

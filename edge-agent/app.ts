@@ -148,22 +148,35 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
 
 /** The image bytes of a raw or multipart request; anything else is 415. */
 async function readImageBody(req: FastifyRequest): Promise<{ data: Buffer; name?: string }> {
-  if (req.isMultipart()) {
-    const file = await req.file();
-    if (!file) throw new AgentError(400, 'NO_FILE', 'the multipart body has no file part');
-    if (!MULTIPART_FILE_TYPES.has(file.mimetype)) {
-      file.file.resume();
-      throw new AgentError(
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        `the file must be image/jpeg or image/png, got ${file.mimetype}`,
-      );
-    }
-    const data = await file.toBuffer();
-    return { data, name: file.filename || undefined };
-  }
+  if (req.isMultipart()) return readMultipartImage(req).catch(asClientError);
   if (Buffer.isBuffer(req.body)) return { data: req.body };
   throw new AgentError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send image/jpeg, image/png or multipart/form-data');
+}
+
+async function readMultipartImage(req: FastifyRequest): Promise<{ data: Buffer; name?: string }> {
+  const file = await req.file();
+  if (!file) throw new AgentError(400, 'NO_FILE', 'the multipart body has no file part');
+  if (!MULTIPART_FILE_TYPES.has(file.mimetype)) {
+    file.file.resume();
+    throw new AgentError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `the file must be image/jpeg or image/png, got ${file.mimetype}`,
+    );
+  }
+  const data = await file.toBuffer();
+  return { data, name: file.filename || undefined };
+}
+
+/**
+ * The multipart parser throws plain errors for a body it cannot read (no boundary, a torn part):
+ * that is the client's fault, a 400, not a 500. Errors that carry a 4xx status keep it (413).
+ */
+function asClientError(err: unknown): never {
+  if (err instanceof AgentError) throw err;
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) throw err;
+  throw new AgentError(400, 'MALFORMED_MULTIPART', 'the multipart body is malformed', { cause: err });
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {

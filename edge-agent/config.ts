@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SamplingSettings } from '../lib/protocol/index.js';
+import { isValidName, type SamplingSettings } from '../lib/protocol/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
 import type { S3Config } from '../lib/storage/object-store.js';
 import { UsageError } from '../lib/errors/index.js';
@@ -62,6 +62,12 @@ export interface EdgeAgentLimits {
   resultQueueLimit: number;
   /** Parallel S3 uploads. */
   uploadConcurrency: number;
+  /** An S3 request silent this long fails and is retried, ms. */
+  s3TimeoutMs: number;
+  /** A model download receiving nothing this long is cut and resumed, ms. */
+  downloadIdleTimeoutMs: number;
+  /** A model download (all attempts) taking longer than this fails, ms. */
+  downloadTimeoutMs: number;
 }
 
 /** Programmatic options: everything optional except what has no sane default. */
@@ -82,6 +88,9 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,
   uploadConcurrency: 4,
+  s3TimeoutMs: 30_000,
+  downloadIdleTimeoutMs: 30_000,
+  downloadTimeoutMs: 15 * 60_000,
 };
 
 export const DEFAULT_SAMPLING: SamplingSettings = {
@@ -93,7 +102,11 @@ export const DEFAULT_SAMPLING: SamplingSettings = {
 
 /** Fills defaults; the one place where an agent configuration gets its final shape. */
 export function resolveEdgeAgentConfig(options: EdgeAgentOptions): EdgeAgentConfig {
-  const node = options.node ?? hostname();
+  // Kubernetes node names are lower case; a host name need not be.
+  const node = options.node ?? hostname().toLowerCase();
+  // The node name goes into every sample key: refuse one that could not be a node name at start.
+  if (!isValidName('node name', node))
+    throw new UsageError(`--node must be a DNS name (lower case, digits, "-", "."), got "${node}"`);
   return {
     node,
     host: options.host ?? '0.0.0.0',
@@ -147,6 +160,10 @@ Options (flag, environment variable, default):
   --outbox-max-mb <n>        EDGE_STL_OUTBOX_MAX_MB          512 (then the oldest sample is dropped)
   --smoke-timeout-ms <n>     EDGE_STL_SMOKE_TIMEOUT_MS       30000
   --heartbeat-seconds <n>    EDGE_STL_HEARTBEAT_SECONDS      10
+  --shutdown-timeout-ms <n>  EDGE_STL_SHUTDOWN_TIMEOUT_MS    10000 (then in-flight work is cut)
+  --s3-timeout-ms <n>        EDGE_STL_S3_TIMEOUT_MS          30000 (an S3 request silent this long fails)
+  --download-idle-timeout-ms <n>  EDGE_STL_DOWNLOAD_IDLE_TIMEOUT_MS  30000 (model download stalls)
+  --download-timeout-ms <n>  EDGE_STL_DOWNLOAD_TIMEOUT_MS    900000 (whole model download)
   -h, --help
 
 Secrets come only from the environment, never from flags:
@@ -181,6 +198,10 @@ const FLAGS = {
   'outbox-max-mb': { type: 'string' },
   'smoke-timeout-ms': { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
+  's3-timeout-ms': { type: 'string' },
+  'download-idle-timeout-ms': { type: 'string' },
+  'download-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -247,6 +268,10 @@ export function parseEdgeAgentArgs(
     outboxMaxBytes: outboxMb === undefined ? undefined : outboxMb * 1024 * 1024,
     smokeTimeoutMs: num('smoke-timeout-ms', 1),
     heartbeatIntervalSeconds: heartbeat,
+    shutdownTimeoutMs: num('shutdown-timeout-ms', 100),
+    s3TimeoutMs: num('s3-timeout-ms', 100),
+    downloadIdleTimeoutMs: num('download-idle-timeout-ms', 100),
+    downloadTimeoutMs: num('download-timeout-ms', 100),
   });
   return {
     help: false,

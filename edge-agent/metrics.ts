@@ -61,7 +61,7 @@ export class AgentMetrics {
     });
     this.samplesDropped = new Counter({
       name: 'edge_agent_samples_dropped_total',
-      help: 'Samples dropped: outbox full (oldest dropped) or over the per-minute budget',
+      help: 'Samples dropped: outbox full (oldest dropped), over the per-minute budget, disk full or another write failure',
       labelNames: ['reason'],
       registers,
     });

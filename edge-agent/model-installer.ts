@@ -11,7 +11,8 @@ import {
 import { EdgeStlError } from '../lib/errors/index.js';
 import type { ModelManifest } from '../lib/model-package/manifest.js';
 import { readManifest, readModelPackage, sha256File } from '../lib/model-package/index.js';
-import type { JobKey } from '../lib/protocol/index.js';
+import { pathUnder } from '../lib/paths/index.js';
+import { assertJobKey, type JobKey } from '../lib/protocol/index.js';
 import { downloadWithResume, type DownloadOptions } from '../lib/net/download.js';
 import type { LoadedModel } from './model-slot.js';
 import { smokeTest } from './smoke-test.js';
@@ -56,7 +57,14 @@ export interface ModelInstallerOptions {
  * returned; the caller swaps it in. Each version lives in `models/<ns>_<job>/<version>/`.
  */
 export class ModelInstaller {
+  private readonly aborter = new AbortController();
+
   constructor(private readonly options: ModelInstallerOptions) {}
+
+  /** Cuts downloads in progress (shutdown); their part files stay, so the next start resumes. */
+  abort(): void {
+    this.aborter.abort();
+  }
 
   /** Runs every step; throws {@link ModelInstallError} with the reason on the first failure. */
   async install(request: InstallRequest): Promise<LoadedModel> {
@@ -72,7 +80,7 @@ export class ModelInstaller {
       }
       const manifest = await this.unpack(zip, join(staging, 'files'));
       const version = request.version ?? manifest.version ?? `sha256-${sha256.slice(0, 12)}`;
-      const dir = join(jobDir, safeSegment(version));
+      const dir = pathUnder(jobDir, safeSegment(version));
       await rm(dir, { recursive: true, force: true });
       await rename(staging, dir);
       try {
@@ -111,7 +119,7 @@ export class ModelInstaller {
     const kept = new Set(keep.map(safeSegment));
     for (const name of names) {
       if (!kept.has(name) && !name.startsWith('.staging-'))
-        await rm(join(jobDir, name), { recursive: true, force: true });
+        await rm(pathUnder(jobDir, name), { recursive: true, force: true });
     }
   }
 
@@ -120,8 +128,10 @@ export class ModelInstaller {
     await rm(this.jobDir(job), { recursive: true, force: true });
   }
 
+  /** `models/<ns>_<job>`; the key is checked (it came off the network) and the path kept under the data dir. */
   private jobDir(job: JobKey): string {
-    return join(this.options.dataDir, 'models', `${job.namespace}_${job.name}`);
+    assertJobKey(job);
+    return pathUnder(join(this.options.dataDir, 'models'), `${job.namespace}_${job.name}`);
   }
 
   private async fetch(request: InstallRequest, zip: string): Promise<void> {
@@ -140,6 +150,7 @@ export class ModelInstaller {
       await downloadWithResume(request.source.url, target, {
         log: this.options.log,
         ...this.options.download,
+        signal: this.aborter.signal,
       });
     } catch (err) {
       throw new ModelInstallError(`download failed: ${(err as Error).message}`, {

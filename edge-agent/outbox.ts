@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Detection } from '../lib/algorithm/index.js';
-import type { JobKey } from '../lib/protocol/index.js';
+import { assertJobKey, assertName, isValidName, type JobKey } from '../lib/protocol/index.js';
 import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
 
 /** The prediction JSON stored beside each kept image (and uploaded as `<id>.json`). */
@@ -38,7 +38,12 @@ export interface OutboxOptions {
   maxBytes: number;
   /** Called once per sample dropped to make room. */
   onDrop?: (record: SampleRecord) => void;
+  /** Called at open for each record that cannot be read; the files are moved to `rejected/`. */
+  onRejected?: (stem: string, reason: string) => void;
 }
+
+/** Where unreadable records go at open: kept for a person to look at, out of the upload path. */
+const REJECTED_DIR = 'rejected';
 
 /**
  * The durable sample outbox: each kept image and its prediction are written as `<stem>.jpeg` then
@@ -187,6 +192,15 @@ export class Outbox {
     await fsyncDir(this.dir);
   }
 
+  private async reject(stem: string, reason: string): Promise<void> {
+    const dir = join(this.dir, REJECTED_DIR);
+    await mkdir(dir, { recursive: true });
+    for (const ext of ['jpeg', 'json'])
+      await rename(join(this.dir, `${stem}.${ext}`), join(dir, `${stem}.${ext}`)).catch(() => undefined);
+    await fsyncDir(this.dir);
+    this.options.onRejected?.(stem, reason);
+  }
+
   private async recover(): Promise<void> {
     const names = await readdir(this.dir);
     const jsons = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
@@ -202,16 +216,17 @@ export class Outbox {
     for (const stem of jsons) {
       const jsonPath = join(this.dir, `${stem}.json`);
       const imageStat = await stat(join(this.dir, `${stem}.jpeg`)).catch(() => null);
-      let record: SampleRecord | null;
-      try {
-        record = JSON.parse(await readFile(jsonPath, 'utf8')) as SampleRecord;
-      } catch {
-        record = null;
-      }
-      if (!imageStat || !record) {
+      if (!imageStat) {
         await this.unlink(stem);
         continue;
       }
+      const problem = await readRecord(jsonPath);
+      if (typeof problem === 'string') {
+        // One bad record must not stop the agent from starting (a crash loop): set it aside.
+        await this.reject(stem, problem);
+        continue;
+      }
+      const record = problem;
       const jsonStat = await stat(jsonPath);
       found.push({ stem, record, bytes: imageStat.size + jsonStat.size, claimed: false });
     }
@@ -223,8 +238,29 @@ export class Outbox {
   }
 }
 
+/** The record at `path`, or why it cannot be used. */
+async function readRecord(path: string): Promise<SampleRecord | string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  const r = value as Partial<SampleRecord> | null;
+  if (typeof r !== 'object' || r === null) return 'not an object';
+  if (typeof r.job !== 'object' || r.job === null) return 'no job';
+  if (!isValidName('namespace', r.job.namespace) || !isValidName('job name', r.job.name))
+    return 'invalid job';
+  if (!isValidName('sample id', r.id)) return 'invalid id';
+  if (!isValidName('node name', r.node)) return 'invalid node';
+  for (const field of ['bucket', 'createdAt'] as const)
+    if (typeof r[field] !== 'string') return `no ${field}`;
+  return r as SampleRecord;
+}
+
 /** File stem of a sample: job-qualified so that two jobs keeping the same image do not collide. */
 function sampleStem(job: JobKey, id: string): string {
-  // Namespaces and names are DNS labels, so `_` cannot appear in them.
-  return `${job.namespace}_${job.name}_${id}`;
+  // Checked names never hold `_` or `/`: the stem is unambiguous and a plain file name.
+  assertJobKey(job);
+  return `${job.namespace}_${job.name}_${assertName('sample id', id)}`;
 }

@@ -50,7 +50,11 @@ export async function startEdgeAgent(
       { operator: config.operatorUrl },
       'Operator URL is plain HTTP: replies can be forged on the path',
     );
-  const store = deps.store !== undefined ? deps.store : config.s3 ? createObjectStore(config.s3) : null;
+  const ownStore =
+    deps.store === undefined && config.s3
+      ? createObjectStore(config.s3, { requestTimeoutMs: config.limits.s3TimeoutMs })
+      : null;
+  const store = deps.store !== undefined ? deps.store : ownStore;
   if (!store) log.warn({}, 'No S3 configured: kept samples stay in the outbox');
   const agent = await EdgeAgent.open(config, {
     log,
@@ -70,13 +74,18 @@ export async function startEdgeAgent(
   await app.register(edgeAgentPlugin, { agent });
   // preClose runs before the server stops accepting: from here on /v1/infer answers our 503.
   let closeStarted = 0;
+  // Fires shortly before the shutdown deadline, leaving time to flush state and dispose models.
+  let workDeadline: AbortSignal | undefined;
   app.addHook('preClose', async () => {
     closeStarted = Date.now();
     log.info({}, 'Edge agent shutting down');
     agent.stopAccepting();
+    workDeadline = AbortSignal.timeout(cutAfterMs(config.limits.shutdownTimeoutMs));
+    // Requests this process started on its own store are cut then; a store passed in is the caller's.
+    workDeadline.addEventListener('abort', () => ownStore?.abortInFlight?.(), { once: true });
   });
   app.addHook('onClose', async () => {
-    await agent.close();
+    await agent.close(workDeadline);
     log.info({ ms: Date.now() - closeStarted, samplesQueued: agent.outbox.size }, 'Edge agent stopped');
   });
   await app.listen({ host: config.host, port: config.port });
@@ -94,7 +103,7 @@ export async function startEdgeAgent(
     config,
     agent,
     app,
-    close: () => (closing ??= closeWithDeadline(app, config.limits.shutdownTimeoutMs, log)),
+    close: () => (closing ??= closeWithDeadline(app, cutAfterMs(config.limits.shutdownTimeoutMs), log)),
   };
 }
 
@@ -109,6 +118,14 @@ async function withTokenFromFile(config: EdgeAgentConfig): Promise<EdgeAgentConf
   }
   if (!token) throw new UsageError(`the node token file ${config.operatorTokenFile} is empty`);
   return { ...config, operatorToken: token };
+}
+
+/**
+ * When a shutdown stops waiting: open connections and S3 requests still running are cut then,
+ * leaving about a second of the deadline to flush state and dispose models.
+ */
+function cutAfterMs(deadlineMs: number): number {
+  return Math.max(deadlineMs / 2, deadlineMs - 1000);
 }
 
 /** fastify's close waits for in-flight requests; past the deadline, open sockets are cut. */

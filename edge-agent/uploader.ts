@@ -44,10 +44,19 @@ export class Uploader {
     for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop());
   }
 
-  /** Stops after the uploads in progress end (a sample being uploaded stays in the outbox if cut). */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the uploads in progress end, or when `deadline` aborts, whichever is first: a
+   * sample whose upload is abandoned stays in the outbox on disk and goes up after a restart.
+   */
+  async stop(deadline?: AbortSignal): Promise<void> {
     this.abort.abort();
-    await Promise.all(this.loops);
+    const loops = Promise.all(this.loops);
+    if (!deadline) return void (await loops);
+    const passed = new Promise<void>((resolve) => {
+      if (deadline.aborted) resolve();
+      deadline.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([loops, passed]);
   }
 
   private async loop(): Promise<void> {

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../lib/storage/object-store.js';
 import { bearerToken, tokenMatches } from './auth.js';
 import type { LabeledIndex } from './labeled-index.js';
 import type { LabelingMetrics } from './labeling-metrics.js';
-import { readSample, saveLabels } from './label-writer.js';
+import { readSample, readSampleImage, saveLabels } from './label-writer.js';
 import { listSamples } from './sample-queue.js';
 import {
   ErrorReply,
@@ -57,10 +57,12 @@ function strictValidatorCompiler() {
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 const STATUS_BY_CODE: Record<string, number> = {
   INVALID_LABELS: 400,
+  INVALID_NAME: 400,
   SAMPLE_NOT_FOUND: 404,
   JOB_NOT_FOUND: 404,
   INVALID_SAMPLE: 422,
   LOCK_TIMEOUT: 503,
+  LOCK_LOST: 503,
 };
 
 /**
@@ -133,11 +135,15 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
       async (req) => {
         const { ns, job, node, id } = req.params;
         const found = await findJob(ns, job);
-        const sample = await readSample(options.store, options.bucket, { namespace: ns, job, node, id });
+        const ref = { namespace: ns, job, node, id };
+        const [sample, image] = await Promise.all([
+          readSample(options.store, options.bucket, ref),
+          readSampleImage(options.store, options.bucket, ref),
+        ]);
         return {
           node,
           id,
-          image: sample.image,
+          image: { width: image.width, height: image.height },
           detections: sample.detections,
           classes: found.classes,
           ...(sample.model?.version ? { modelVersion: sample.model.version } : {}),

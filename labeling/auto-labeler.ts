@@ -1,14 +1,12 @@
 import type { Logger } from '../lib/log.js';
-import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import type { LabelingJob } from './app.js';
 import type { GroundTruthOracle } from './ground-truth-oracle.js';
 import { detectionToLabelBox, type LabelBox, type LabelMethod } from './label-box.js';
 import type { LabeledIndex } from './labeled-index.js';
 import type { LabelingMetrics } from './labeling-metrics.js';
-import { readSample, saveLabels, type SampleRef } from './label-writer.js';
+import { labeledStem, readSample, readSampleImage, saveLabels, type SampleRef } from './label-writer.js';
 import { listSamples } from './sample-queue.js';
-import type { SampleRecord } from './sample-record.js';
 import type { Teacher } from './teacher-model.js';
 
 export interface AutoLabelOptions {
@@ -74,15 +72,16 @@ export async function autoLabel(options: AutoLabelOptions): Promise<AutoLabelRep
 /** Labels one sample; returns the method used, or null when neither oracle nor teacher could. */
 async function labelOne(options: AutoLabelOptions, ref: SampleRef): Promise<LabelMethod | null> {
   const { store, bucket } = options;
-  const sample = await readSample(store, bucket, ref);
-  const image = await store.getBuffer(bucket, sampleKey(ref.namespace, ref.job, ref.node, ref.id, 'jpeg'));
-  const labels = await proposeLabels(options, sample, image, `${ref.node}-${ref.id}.jpeg`);
+  // The record is read though its size is not used: a malformed one marks a bad upload, left pending.
+  await readSample(store, bucket, ref);
+  const image = await readSampleImage(store, bucket, ref);
+  const labels = await proposeLabels(options, image, `${labeledStem(ref.node, ref.id)}.jpeg`);
   if (!labels) return null;
   await saveLabels({ store, bucket, index: options.index }, ref, {
     boxes: labels.boxes,
     classes: options.job.classes,
     method: labels.method,
-    sample,
+    image,
     ...(labels.modelVersion ? { modelVersion: labels.modelVersion } : {}),
   });
   return labels.method;
@@ -90,13 +89,12 @@ async function labelOne(options: AutoLabelOptions, ref: SampleRef): Promise<Labe
 
 async function proposeLabels(
   options: AutoLabelOptions,
-  sample: SampleRecord,
-  image: Buffer,
+  image: { bytes: Buffer; width: number; height: number },
   name: string,
 ): Promise<{ boxes: LabelBox[]; method: LabelMethod; modelVersion?: string } | null> {
-  const size = sample.image;
+  const size = { width: image.width, height: image.height };
   const known = new Set(options.job.classes);
-  const truth = options.oracle ? await options.oracle.lookup(image) : null;
+  const truth = options.oracle ? await options.oracle.lookup(image.bytes) : null;
   if (truth) {
     // The sample may be the dataset image at another size: scale the ground truth to it.
     const sx = size.width / truth.width;
@@ -115,7 +113,7 @@ async function proposeLabels(
   }
   if (!options.teacher) return null;
   const threshold = options.teacherScoreThreshold ?? 0.3;
-  const detections = await options.teacher.detect(image, name);
+  const detections = await options.teacher.detect(image.bytes, name);
   const boxes = detections
     .filter((d) => d.score >= threshold && known.has(d.class))
     .map((d) => detectionToLabelBox(d.class, d.box, size))

@@ -1,5 +1,6 @@
 import { formatVoc } from '../lib/dataset/voc.js';
 import { EdgeStlError } from '../lib/errors/index.js';
+import { CorruptImageError, imageSize } from '../lib/image/index.js';
 import { labeledPrefix, sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { assertValidBoxes, type LabelBox, type LabelMethod } from './label-box.js';
@@ -54,6 +55,41 @@ export async function readSample(store: ObjectStore, bucket: string, ref: Sample
 }
 
 /**
+ * A sample's image bytes and their real size, read from the image itself: the size a sample's JSON
+ * claims is the agent's word, and box checks and VOC sizes must hold for the file the trainer reads.
+ */
+export async function readSampleImage(
+  store: ObjectStore,
+  bucket: string,
+  ref: SampleRef,
+): Promise<{ bytes: Buffer; width: number; height: number }> {
+  const key = sampleKey(ref.namespace, ref.job, ref.node, ref.id, 'jpeg');
+  let bytes: Buffer;
+  try {
+    bytes = await store.getBuffer(bucket, key);
+  } catch (err) {
+    if (err instanceof EdgeStlError && err.code === 'OBJECT_NOT_FOUND')
+      throw new EdgeStlError('SAMPLE_NOT_FOUND', `no image for sample ${ref.node}/${ref.id}`, { cause: err });
+    throw err;
+  }
+  try {
+    return { bytes, ...(await imageSize(bytes, key)) };
+  } catch (err) {
+    if (err instanceof CorruptImageError)
+      throw new EdgeStlError('INVALID_SAMPLE', `sample image ${key} is not a readable image`, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * File stem of a labeled sample. Node names cannot hold `_` (they are DNS names), so the first `_`
+ * splits it unambiguously: `n-x/1` and `n/x-1` get `n-x_1` and `n_x-1`.
+ */
+export function labeledStem(node: string, id: string): string {
+  return `${node}_${id}`;
+}
+
+/**
  * Saves the labels of one sample in the Ianvs layout: the image copied to
  * `labeled/<ns>/<job>/JPEGImages/`, Pascal VOC to `Annotations/`, a sidecar recording the method,
  * then (last, so the index never names a file that is not there) the line in `index.txt`.
@@ -66,20 +102,22 @@ export async function saveLabels(
     classes: readonly string[];
     method: LabelMethod;
     modelVersion?: string;
-    sample?: SampleRecord;
+    /** The image as read by the caller (auto-labeling already has it). */
+    image?: { bytes: Buffer; width: number; height: number };
   },
 ): Promise<SaveResult> {
   const { store, bucket } = deps;
-  const sample = input.sample ?? (await readSample(store, bucket, ref));
-  assertValidBoxes(input.boxes, sample.image, input.classes);
-  const stem = `${ref.node}-${ref.id}`;
+  const image = input.image ?? (await readSampleImage(store, bucket, ref));
+  const size = { width: image.width, height: image.height };
+  assertValidBoxes(input.boxes, size, input.classes);
+  const stem = labeledStem(ref.node, ref.id);
   const prefix = labeledPrefix(ref.namespace, ref.job);
-  const image = `${prefix}JPEGImages/${stem}.jpeg`;
+  const imageKey = `${prefix}JPEGImages/${stem}.jpeg`;
   const annotation = `${prefix}Annotations/${stem}.xml`;
   const xml = formatVoc({
     filename: `${stem}.jpeg`,
-    width: sample.image.width,
-    height: sample.image.height,
+    width: size.width,
+    height: size.height,
     depth: 3,
     objects: input.boxes.map((b) => ({
       name: b.class,
@@ -89,9 +127,10 @@ export async function saveLabels(
       ymax: b.ymax,
     })),
   });
-  // Image and annotation are independent; the index line (below) waits for both.
+  // Image and annotation are independent; the index line (below) waits for both. The bytes written
+  // are the bytes measured, so the VOC size holds even if the sample was replaced meanwhile.
   await Promise.all([
-    store.copyObject(bucket, sampleKey(ref.namespace, ref.job, ref.node, ref.id, 'jpeg'), image),
+    store.putObject(bucket, imageKey, image.bytes, { contentType: 'image/jpeg' }),
     store.putObject(bucket, annotation, xml, { contentType: 'application/xml' }),
   ]);
   const meta: LabelMeta = {
@@ -113,5 +152,5 @@ export async function saveLabels(
       contentType: 'application/json',
     },
   );
-  return { image, annotation, indexLine };
+  return { image: imageKey, annotation, indexLine };
 }

@@ -64,10 +64,11 @@ export class LabeledIndex {
       while (queue.pending.length > 0) {
         const batch = queue.pending.splice(0);
         try {
-          await this.locked(key, () =>
+          await this.locked(key, (lock) =>
             this.commit(
               key,
               batch.map((p) => p.line),
+              lock,
             ),
           );
           batch.forEach((p) => p.resolve());
@@ -81,17 +82,21 @@ export class LabeledIndex {
     }
   }
 
-  private locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.redis ? withRedisLock(this.redis, `${this.lockPrefix}${this.bucket}/${key}`, fn) : fn();
+  private locked<T>(key: string, fn: (lock: AbortSignal) => Promise<T>): Promise<T> {
+    return this.redis
+      ? withRedisLock(this.redis, `${this.lockPrefix}${this.bucket}/${key}`, fn)
+      : fn(new AbortController().signal);
   }
 
-  private async commit(key: string, lines: string[]): Promise<void> {
+  /** `lock` aborts when the lock was lost: then no write, since another holder may be writing. */
+  private async commit(key: string, lines: string[], lock: AbortSignal): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.readKey(key);
       const present = new Set(current);
       const missing = [...new Set(lines)].filter((l) => !present.has(l));
       if (missing.length === 0) return;
       const text = [...current, ...missing].map((l) => `${l}\n`).join('');
+      lock.throwIfAborted();
       await this.store.putObject(this.bucket, key, text, { contentType: 'text/plain' });
       this.writes += 1;
       const after = new Set(await this.readKey(key));

@@ -9,14 +9,16 @@ const DetectionSchema = Type.Object({
 });
 
 /**
- * The part of an edge sample's `<id>.json` that labeling reads: the image size and the edge model's
- * detections. The edge agent writes more (job, node, reason, ...); extra fields are ignored. `id` is
+ * The part of an edge sample's `<id>.json` that labeling reads: the edge model's detections. The edge agent writes more (job, node, reason, ...); extra fields are ignored. `id` is
  * the sha256 of the image bytes, which is what the oracle matches ground truth by.
  */
 export const SampleRecordSchema = Type.Object({
   id: Type.String({ minLength: 1 }),
   createdAt: Type.Optional(Type.String()),
-  image: Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }),
+  /** What the agent saw; labeling measures the image itself and does not rely on this. */
+  image: Type.Optional(
+    Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }),
+  ),
   model: Type.Optional(Type.Object({ version: Type.Optional(Type.String()) })),
   detections: Type.Array(DetectionSchema),
 });

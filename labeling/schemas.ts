@@ -1,11 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LabelBoxSchema } from './label-box.js';
 
-const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' });
-const SampleId = Type.String({ pattern: '^[A-Za-z0-9._-]{1,128}$' });
+import { NamespaceName, ObjectName, SampleId } from '../lib/protocol/names.js';
 
-export const JobParams = Type.Object({ ns: Name, job: Name });
-export const SampleParams = Type.Object({ ns: Name, job: Name, node: Name, id: SampleId });
+export const JobParams = Type.Object({ ns: NamespaceName, job: ObjectName });
+export const SampleParams = Type.Object({
+  ns: NamespaceName,
+  job: ObjectName,
+  node: ObjectName,
+  id: SampleId,
+});
 export type JobParams = Static<typeof JobParams>;
 export type SampleParams = Static<typeof SampleParams>;
 

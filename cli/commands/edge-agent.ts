@@ -19,6 +19,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   const running = await startEdgeAgent(parsed.options);
   await stopRequested;
+  // The backstop: whatever still holds the event loop when the deadline passes, the process goes.
+  const deadlineMs = running.config.limits.shutdownTimeoutMs;
+  setTimeout(() => {
+    console.error(`edge-agent: shutdown took longer than ${deadlineMs} ms; exiting`);
+    process.exit(1);
+  }, deadlineMs).unref();
   await running.close();
   return 0;
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
+import { trainingQueueName } from '../../lib/queue/training-queue.js';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { LocalJobStore } from '../../operator/adapters/local-job-store.js';
@@ -36,6 +37,7 @@ Options:
   --heartbeat-interval S    Heartbeat interval asked of agents (default: 10)
   --evict-after S           Forget an agent silent this long (default: 3600)
   --concurrency N           Jobs reconciled at the same time (default: 8)
+  --queue NAME              Training queue; the trainers' --queue must match (default: edge-stl-training)
 
 Environment:
   REDIS_URL                 BullMQ Redis (default: redis://127.0.0.1:6379)
@@ -98,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       'heartbeat-interval': { type: 'string' },
       'evict-after': { type: 'string' },
       concurrency: { type: 'string' },
+      queue: { type: 'string' },
     },
   });
   if (values.help) {
@@ -161,6 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(elector ? { elector } : {}),
     queue: new BullmqTrainingQueue({
       connection: redisConnection(env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+      queueName: trainingQueueName(values.queue),
       log,
     }),
     objectStores: (c) =>

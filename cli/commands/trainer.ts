@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ClassFactory } from '../../lib/algorithm/index.js';
 import { UsageError } from '../../lib/errors/index.js';
+import { trainingQueueName } from '../../lib/queue/training-queue.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/backend.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
@@ -16,7 +17,7 @@ SIGTERM checkpoints the running job and hands it back to the queue.
 
 Options:
   --redis-url URL          Redis (default: $REDIS_URL or redis://127.0.0.1:6379)
-  --queue NAME             queue name (default: edge-stl-training)
+  --queue NAME             training queue; the operator's --queue must match (default: edge-stl-training)
   --prefix NAME            BullMQ key prefix (default: bull)
   --work-dir DIR           dataset cache and scratch (default: $TMPDIR/edge-stl-trainer)
   --cache-max-mib N        keep the dataset cache under N MiB between rounds (default: 20480)
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const config: TrainerConfig = {
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     s3: s3ConfigFromEnv(),
-    queueName: values.queue,
+    queueName: trainingQueueName(values.queue),
     queuePrefix: values.prefix,
     workDir: values['work-dir'],
     cacheMaxBytes: mib(intFlag('cache-max-mib', values['cache-max-mib'], undefined, 1)),

@@ -54,12 +54,10 @@ export function resizedSize(
 }
 
 /**
- * Decodes a JPEG or PNG (path or bytes) to RGB and resizes it so the short side is `shortSide`
- * (bilinear, as Ianvs's cv2 pre-processing). Anything else, or broken bytes, raises
- * CorruptImageError naming the file.
+ * Width and height from the image's own header (never from what a record claims about it).
+ * Anything but a JPEG or PNG with a size raises CorruptImageError naming `label`.
  */
-export async function loadImage(source: ImageSource, shortSide: number): Promise<ResizedImage> {
-  const { label, bytes } = await readSource(source);
+export async function imageSize(bytes: Buffer, label: string): Promise<{ width: number; height: number }> {
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
@@ -70,6 +68,17 @@ export async function loadImage(source: ImageSource, shortSide: number): Promise
   if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format) || !meta.width || !meta.height) {
     throw new CorruptImageError(label, `unsupported format "${format}" (expected JPEG or PNG)`);
   }
+  return { width: meta.width, height: meta.height };
+}
+
+/**
+ * Decodes a JPEG or PNG (path or bytes) to RGB and resizes it so the short side is `shortSide`
+ * (bilinear, as Ianvs's cv2 pre-processing). Anything else, or broken bytes, raises
+ * CorruptImageError naming the file.
+ */
+export async function loadImage(source: ImageSource, shortSide: number): Promise<ResizedImage> {
+  const { label, bytes } = await readSource(source);
+  const meta = await imageSize(bytes, label);
   const size = resizedSize(meta.width, meta.height, shortSide);
   try {
     const { data, info } = await sharp(bytes)

@@ -1,6 +1,7 @@
 export { CorruptImageError } from './corrupt-image-error.js';
 export {
   loadImage,
+  imageSize,
   imageName,
   resizedSize,
   SUPPORTED_IMAGE_FORMATS,

@@ -24,7 +24,14 @@ export interface DownloadOptions {
   onProgress?: (bytes: number, total: number | null) => void;
   /** A fetch trusting the operator's CA (an HTTPS S3 endpoint with a private CA). */
   fetch?: Fetch;
+  /** A request that receives nothing for this long is cut and resumed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** The whole download, every attempt and wait included, fails after this long (default 15 min). */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 15 * 60_000;
 
 export interface DownloadResult {
   bytes: number;
@@ -58,11 +65,20 @@ export async function downloadWithResume(
     baseMs: options.baseBackoffMs ?? 200,
     maxMs: options.maxBackoffMs ?? 10_000,
   });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const total = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, total]) : total;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_TIMEOUT_MS;
   let lastError: unknown;
   for (let request = 1; request <= attempts; request++) {
     const offset = (await stat(part).catch(() => null))?.size ?? 0;
     try {
-      const done = await fetchPart(url, part, offset, maxBytes, what, options);
+      const done = await fetchPart(url, part, offset, maxBytes, what, {
+        signal,
+        idleMs,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
       if (done) {
         await rename(part, dest);
         return { bytes: (await stat(dest)).size, requests: request };
@@ -72,10 +88,56 @@ export async function downloadWithResume(
       lastError = err;
       options.log?.warn({ err, offset, request, what }, 'Download interrupted');
     }
-    if (options.signal?.aborted) break;
-    await sleep(backoff.next(), options.signal);
+    if (signal.aborted) break;
+    await sleep(backoff.next(), signal);
   }
-  throw new DownloadError(`${what} download failed after ${attempts} attempts`, { cause: lastError });
+  if (total.aborted)
+    throw new DownloadError(`${what} download took longer than ${timeoutMs} ms`, { cause: lastError });
+  if (options.signal?.aborted) throw new DownloadError(`${what} download aborted`, { cause: lastError });
+  throw new DownloadError(`${what} download failed after ${attempts} attempts: ${describe(lastError)}`, {
+    cause: lastError,
+  });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The server sent nothing for the idle deadline: the request is cut (a retry resumes it). */
+class IdleTimeoutError extends Error {
+  constructor(idleMs: number, what: string) {
+    super(`no data from the ${what} server for ${idleMs} ms`);
+    this.name = 'IdleTimeoutError';
+  }
+}
+
+/**
+ * An abort signal that fires when {@link IdleWatch.touch} has not been called for `idleMs`, joined
+ * with `outer`. A trickle of one byte every few seconds is progress to TCP but not to us: the
+ * deadline is reset only by data, never by time passing.
+ */
+class IdleWatch {
+  private readonly idle = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  readonly signal: AbortSignal;
+
+  constructor(
+    private readonly idleMs: number,
+    outer: AbortSignal,
+    private readonly what: string,
+  ) {
+    this.signal = AbortSignal.any([outer, this.idle.signal]);
+    this.touch();
+  }
+
+  touch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.idle.abort(new IdleTimeoutError(this.idleMs, this.what)), this.idleMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
 }
 
 /** One request; true when the file is complete. Throws DownloadError for what a retry cannot fix. */
@@ -85,10 +147,40 @@ async function fetchPart(
   offset: number,
   maxBytes: number,
   what: string,
-  { signal, onProgress, fetch: fetchFn = fetch }: Pick<DownloadOptions, 'signal' | 'onProgress' | 'fetch'>,
+  transfer: Transfer,
+): Promise<boolean> {
+  const watch = new IdleWatch(transfer.idleMs, transfer.signal, what);
+  try {
+    return await fetchPartWatched(url, part, offset, maxBytes, what, watch, transfer);
+  } catch (err) {
+    // fetch reports an abort as an AbortError; name the deadline that fired instead.
+    if (watch.signal.aborted && watch.signal.reason instanceof Error) throw watch.signal.reason;
+    throw err;
+  } finally {
+    watch.stop();
+  }
+}
+
+/** How one request is made: the download's signal, its idle deadline, progress and fetch. */
+interface Transfer {
+  signal: AbortSignal;
+  idleMs: number;
+  onProgress?: (bytes: number, total: number | null) => void;
+  fetch?: Fetch;
+}
+
+async function fetchPartWatched(
+  url: string,
+  part: string,
+  offset: number,
+  maxBytes: number,
+  what: string,
+  watch: IdleWatch,
+  { onProgress, fetch: fetchFn = fetch }: Transfer,
 ): Promise<boolean> {
   const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-  const res = await fetchFn(url, { headers, signal });
+  const res = await fetchFn(url, { headers, signal: watch.signal });
+  watch.touch();
   if (res.status === 416 && offset > 0) {
     // Nothing left to send from `offset`: complete if the server's size is ours, else start over.
     await res.body?.cancel();
@@ -129,6 +221,7 @@ async function fetchPart(
   // already received but not yet written, which the resume would then fetch again.
   try {
     for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
+      watch.touch();
       written += chunk.length;
       if (written > maxBytes) throw new DownloadError(`${what} is over the ${maxBytes}-byte limit`);
       if (!file.write(chunk)) await once(file, 'drain');

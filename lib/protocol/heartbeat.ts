@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { BucketName, NamespaceName, ObjectName } from './names.js';
 
 /**
  * The edge-coordination protocol. Edge nodes sit behind NAT, so the agent pulls: it POSTs a
@@ -20,7 +21,7 @@ export const ModelState = Type.Union(
 export type ModelState = Static<typeof ModelState>;
 
 export const JobKey = Type.Object(
-  { namespace: Type.String({ minLength: 1 }), name: Type.String({ minLength: 1 }) },
+  { namespace: NamespaceName, name: ObjectName },
   { additionalProperties: false },
 );
 export type JobKey = Static<typeof JobKey>;
@@ -51,7 +52,7 @@ export type AgentJobReport = Static<typeof AgentJobReport>;
 
 export const HeartbeatRequest = Type.Object(
   {
-    node: Type.String({ minLength: 1 }),
+    node: ObjectName,
     // No labels: the operator reads them from the Node object, never from the agent.
     agentVersion: Type.Optional(Type.String({ maxLength: 63 })),
     jobs: Type.Array(AgentJobReport, { maxItems: MAX_JOBS_PER_NODE }),
@@ -94,7 +95,7 @@ export const DesiredJob = Type.Object(
     model: Type.Union([DesiredModel, Type.Null()]),
     sampling: SamplingSettings,
     /** Where kept samples go: bucket and the job's sample prefix owner. */
-    storage: Type.Object({ bucket: Type.String() }, { additionalProperties: false }),
+    storage: Type.Object({ bucket: BucketName }, { additionalProperties: false }),
     drop: Type.Boolean({ description: 'The job is gone or no longer selects this node: stop serving it' }),
   },
   { additionalProperties: false },

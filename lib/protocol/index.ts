@@ -1,1 +1,2 @@
 export * from './heartbeat.js';
+export * from './names.js';

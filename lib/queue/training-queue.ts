@@ -1,7 +1,23 @@
+import { UsageError } from '../errors/index.js';
 import type { Hyperparameters, TrainProgress } from '../algorithm/types.js';
 
-/** The one BullMQ queue that carries training rounds from the operator to the trainers. */
+/**
+ * The default BullMQ queue that carries training rounds from the operator to the trainers. Both
+ * take the name from one setting (`--queue`, the chart's `redis.trainingQueue`) through
+ * {@link trainingQueueName}, so they cannot disagree by default.
+ */
 export const TRAINING_QUEUE = 'edge-stl-training';
+
+/** BullMQ joins queue names into Redis keys with `:`, so a name is kept to plain characters. */
+const QUEUE_NAME = /^[A-Za-z0-9][-A-Za-z0-9_.]{0,99}$/;
+
+/** The training queue name from `--queue` (or the default); throws on a name BullMQ cannot use. */
+export function trainingQueueName(flag: string | undefined): string {
+  const name = flag ?? TRAINING_QUEUE;
+  if (!QUEUE_NAME.test(name))
+    throw new UsageError(`--queue expects letters, digits, "-", "_" or "." (got "${name}")`);
+  return name;
+}
 
 /** Deterministic BullMQ jobId: an operator restart, or a duplicate submit, never enqueues a round twice. */
 export function trainingJobId(namespace: string, job: string, round: number): string {

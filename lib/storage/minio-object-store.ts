@@ -4,9 +4,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client, CopyDestinationOptions, CopySourceOptions, type BucketItem } from 'minio';
+import {
+  Client,
+  CopyDestinationOptions,
+  CopySourceOptions,
+  type BucketItem,
+  type ClientOptions,
+} from 'minio';
 import type { ObjectInfo, ObjectStore, PutOptions, S3Config } from './object-store.js';
 import { StorageError } from './storage-error.js';
+import { TimeoutTransport } from './timeout-transport.js';
 
 /** Options of the minio adapter beyond the endpoint and credentials. */
 export interface MinioObjectStoreOptions {
@@ -17,7 +24,12 @@ export interface MinioObjectStoreOptions {
    * this process does (edge nodes behind NAT). Signing needs no network call: the region is set.
    */
   presignEndpoint?: string;
+  /** A request whose connection stays silent this long fails with `S3_TIMEOUT` (default 30 s). */
+  requestTimeoutMs?: number;
 }
+
+/** Default idle deadline of one S3 request: long for S3, short enough to fail over a dead link. */
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Default region: set explicitly so the client never issues a GetBucketLocation round trip. */
 const DEFAULT_REGION = 'us-east-1';
@@ -38,10 +50,24 @@ const STANDARD_HEADERS = new Set([
 export class MinioObjectStore implements ObjectStore {
   readonly client: Client;
   private readonly presignClient: Client;
+  private readonly transport: TimeoutTransport;
 
   constructor(config: S3Config, options: MinioObjectStoreOptions = {}) {
-    this.client = minioClient(config, config.endpoint, options.partSize);
+    const url = parseEndpoint(config.endpoint);
+    this.transport = new TimeoutTransport(
+      url.protocol as 'http:' | 'https:',
+      options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS,
+    );
+    this.client = minioClient(config, config.endpoint, {
+      partSize: options.partSize,
+      transport: this.transport,
+    });
+    // Presigning makes no request, so that client needs no transport.
     this.presignClient = options.presignEndpoint ? minioClient(config, options.presignEndpoint) : this.client;
+  }
+
+  abortInFlight(): void {
+    this.transport.abortAll();
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
@@ -263,9 +289,13 @@ function isNotFound(err: unknown): boolean {
 }
 
 function wrap(err: unknown, bucket: string, key: string): StorageError {
+  const where = key ? `"${key}" in bucket "${bucket}"` : `bucket "${bucket}"`;
+  if (err instanceof StorageError && err.code === 'S3_TIMEOUT')
+    return new StorageError('S3_TIMEOUT', `Object store request for ${where} timed out: ${err.message}`, {
+      cause: err,
+    });
   if (err instanceof StorageError) return err;
   const code = errorCode(err);
-  const where = key ? `"${key}" in bucket "${bucket}"` : `bucket "${bucket}"`;
   if (code === 'NoSuchBucket')
     return new StorageError('BUCKET_NOT_FOUND', `Bucket "${bucket}" does not exist`, { cause: err });
   if (code === 'NoSuchKey' || code === 'NotFound') {
@@ -277,9 +307,15 @@ function wrap(err: unknown, bucket: string, key: string): StorageError {
   });
 }
 
-function minioClient(config: S3Config, endpoint: string, partSize?: number): Client {
+function minioClient(
+  config: S3Config,
+  endpoint: string,
+  options: { partSize?: number; transport?: TimeoutTransport } = {},
+): Client {
+  const { partSize, transport } = options;
   const url = parseEndpoint(endpoint);
   return new Client({
+    ...(transport ? { transport: transport as unknown as ClientOptions['transport'] } : {}),
     endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : undefined,
     useSSL: url.protocol === 'https:',

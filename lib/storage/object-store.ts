@@ -50,4 +50,6 @@ export interface ObjectStore {
   presignedGetUrl(bucket: string, key: string, expirySeconds?: number): Promise<string>;
   /** A URL that lets its holder PUT this one key, and nothing else, until it expires. */
   presignedPutUrl(bucket: string, key: string, expirySeconds?: number): Promise<string>;
+  /** Cuts every request in flight (they fail); for a shutdown whose deadline has passed. */
+  abortInFlight?(): void;
 }

@@ -11,6 +11,8 @@ export interface BullmqTrainingQueueOptions {
   connection: ConnectionOptions;
   /** Key prefix (tests isolate themselves with one). */
   prefix?: string;
+  /** Queue name; the trainers must consume the same one (default {@link TRAINING_QUEUE}). */
+  queueName?: string;
   log: Logger;
   /** Attempts BullMQ makes itself before the operator sees a failure. */
   attempts?: number;
@@ -27,8 +29,9 @@ export class BullmqTrainingQueue implements TrainingQueue {
 
   constructor(private readonly opts: BullmqTrainingQueueOptions) {
     const common = { connection: opts.connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) };
-    this.queue = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, common);
-    this.events = new QueueEvents(TRAINING_QUEUE, common);
+    const name = opts.queueName ?? TRAINING_QUEUE;
+    this.queue = new Queue<TrainingJobData, TrainingJobResult>(name, common);
+    this.events = new QueueEvents(name, common);
     this.queue.on('error', (err) => opts.log.warn({ err: err.message }, 'Training queue error'));
     this.events.on('error', (err) => opts.log.warn({ err: err.message }, 'Training queue events error'));
     const settled = ({ jobId }: { jobId: string }): void => {

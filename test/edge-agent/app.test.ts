@@ -80,6 +80,24 @@ describe('POST /v1/infer', () => {
     expect(truncated.body.error).toBe('CORRUPT_IMAGE');
   });
 
+  it('400, not 500, for a malformed multipart body', async () => {
+    const image = await testImage(6);
+    const torn = Buffer.concat([
+      Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n'),
+      Buffer.from('Content-Type: image/jpeg\r\n\r\n'),
+      image.subarray(0, 100),
+    ]);
+    const cases: Array<[string, Buffer]> = [
+      ['multipart/form-data; boundary=XyZ', torn], // the body ends inside the file part
+      ['multipart/form-data', Buffer.from('no boundary anywhere')],
+      ['multipart/form-data; boundary=XyZ', Buffer.from('--XyZ\r\ngarbage without headers end')],
+    ];
+    for (const [contentType, body] of cases) {
+      const res = await infer(running.url, body, { ...auth, contentType });
+      expect({ contentType, status: res.status }).toEqual({ contentType, status: 400 });
+    }
+  });
+
   it('413 over the size limit, raw or multipart', async () => {
     const big = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#808080' } })
       .png({ compressionLevel: 0 })

@@ -64,6 +64,10 @@ describe('edge agent configuration', () => {
     expect(() => parse(argv as string[])).toThrow(message as RegExp);
   });
 
+  it.each(['../etc', 'Cam_1', 'a/b', '-x'])('refuses node name %j before it reaches a sample key', (node) => {
+    expect(() => resolveEdgeAgentConfig({ node, dataDir: '/tmp/x' })).toThrow(/--node must be a DNS name/);
+  });
+
   it('--help asks for the usage', () => {
     expect(parse(['--help'])).toEqual({ help: true });
   });

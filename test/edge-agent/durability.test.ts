@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../lib/storage/embedded-s3.js';
 import type { ObjectStore, S3Config } from '../../lib/storage/object-store.js';
@@ -16,9 +14,9 @@ import {
   testImage,
   waitFor,
 } from './support/agent-harness.js';
+import { spawnAgent, type SpawnedAgent } from './support/spawn-agent.js';
 import { tinyModelZip, type TinyModel } from './support/tiny-model.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const JOB = { namespace: 'default', name: 'local' };
 const BUCKET = 'edge-samples';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -62,45 +60,15 @@ const committed = async (dataDir: string) =>
   (await readdir(join(dataDir, 'outbox')).catch(() => [])).filter((f) => f.endsWith('.json'));
 
 /** `edge-stl edge-agent` as its own process, with S3 pointing nowhere so samples stay in the outbox. */
-function spawnAgent(
-  node: string,
-  dataDir: string,
-): { child: ChildProcess; url: Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(
-    process.execPath,
+function spawnLocalAgent(node: string, dataDir: string, extraArgs: string[] = []): SpawnedAgent {
+  return spawnAgent(
     [
-      '--import',
-      'tsx',
-      join(ROOT, 'test/edge-agent/support/agent-process.ts'),
+      ...extraArgs,
       ...['--node', node, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--model', model.path],
       ...['--sampling', 'all', '--max-per-minute', '0', '--bucket', BUCKET],
     ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        S3_ENDPOINT: 'http://127.0.0.1:9',
-        S3_ACCESS_KEY: 'x',
-        S3_SECRET_KEY: 'y',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    { S3_ENDPOINT: 'http://127.0.0.1:9', S3_ACCESS_KEY: 'x', S3_SECRET_KEY: 'y' },
   );
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"Edge agent listening"/.exec(buffered);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`agent exited early (${code}): ${buffered.slice(-2000)}`)));
-  }).then(async (u) => {
-    await waitFor(async () => (await fetch(`${u}/readyz`)).status === 200, 60_000, 'agent ready');
-    return u;
-  });
-  return { child, url, exited };
 }
 
 describe('sample durability', () => {
@@ -149,7 +117,7 @@ describe('sample durability', () => {
 
   it('agent crash: samples in the outbox of a SIGKILLed agent all arrive after a restart', async () => {
     const dataDir = await tempDir('edge-agent-crash');
-    const { child, url: started, exited } = spawnAgent('crash-node', dataDir);
+    const { child, url: started, exited } = spawnLocalAgent('crash-node', dataDir);
     const images = await Promise.all(Array.from({ length: 12 }, (_, i) => testImage(2000 + i)));
     try {
       const url = await started;
@@ -185,7 +153,7 @@ describe('sample durability', () => {
   });
   it('SIGTERM: in-flight requests finish, the process exits 0, and every kept sample is committed', async () => {
     const dataDir = await tempDir('edge-agent-sigterm');
-    const { child, url: started, exited } = spawnAgent('term-node', dataDir);
+    const { child, url: started, exited } = spawnLocalAgent('term-node', dataDir);
     const url = await started;
     const images = await Promise.all([1, 2, 3].map((i) => testImage(3000 + i)));
     const replies = images.map((image) => infer(url, image));

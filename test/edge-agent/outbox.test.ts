@@ -57,7 +57,9 @@ describe('Outbox', () => {
     const reopened = await Outbox.open(dir, { maxBytes: 1e6 });
     expect(reopened.size).toBe(1);
     expect(reopened.claim()?.record.id).toBe('good');
-    expect((await readdir(dir)).sort()).toEqual(['ns_job_good.jpeg', 'ns_job_good.json']);
+    expect((await readdir(dir)).sort()).toEqual(['ns_job_good.jpeg', 'ns_job_good.json', 'rejected']);
+    // The unreadable record is set aside, not deleted: a person can still look at it.
+    expect((await readdir(join(dir, 'rejected'))).sort()).toEqual(['ns_job_torn.jpeg', 'ns_job_torn.json']);
   });
 
   it('drops the oldest samples when full, counting each drop, and never the one being uploaded', async () => {

@@ -123,6 +123,19 @@ describe('helm chart', () => {
     }
   });
 
+  it('gives the operator and the trainers the one training queue setting', async () => {
+    const queueOf = (objects: K8sObject[], suffix: string) =>
+      objects
+        .find((o) => o.kind === 'Deployment' && o.metadata.name.endsWith(suffix))!
+        .spec.template.spec.containers[0].args.filter((a: string) => a.startsWith('--queue='));
+    const defaults = await renderChart({});
+    expect(queueOf(defaults, '-operator')).toEqual(['--queue=edge-stl-training']);
+    expect(queueOf(defaults, '-trainer')).toEqual(['--queue=edge-stl-training']);
+    const custom = await renderChart({ set: ['redis.trainingQueue=team-a'] });
+    expect(queueOf(custom, '-operator')).toEqual(['--queue=team-a']);
+    expect(queueOf(custom, '-trainer')).toEqual(['--queue=team-a']);
+  });
+
   describe('edge agent DaemonSet', () => {
     it('selects edge nodes, survives disconnection and knows its node name', async () => {
       const ds = findObject(await renderChart(), 'DaemonSet', '-edge-agent');

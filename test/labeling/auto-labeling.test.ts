@@ -107,7 +107,7 @@ describe('auto labeling', () => {
       ['n2', known[1], 2],
     ] as const) {
       const voc = parseVoc(
-        (await store.getBuffer(bucket, `labeled/${NS}/${JOB}/Annotations/${node}-${id}.xml`)).toString(
+        (await store.getBuffer(bucket, `labeled/${NS}/${JOB}/Annotations/${node}_${id}.xml`)).toString(
           'utf8',
         ),
         'x',
@@ -144,7 +144,7 @@ describe('auto labeling', () => {
     expect(meta).toMatchObject({ method: 'teacher', modelVersion: 'v1' });
     expect(meta.boxes).toBeGreaterThan(0);
     const voc = parseVoc(
-      (await store.getBuffer(bucket, `labeled/${NS}/${JOB}/Annotations/n1-${unknown}.xml`)).toString('utf8'),
+      (await store.getBuffer(bucket, `labeled/${NS}/${JOB}/Annotations/n1_${unknown}.xml`)).toString('utf8'),
       'x',
     );
     for (const o of voc.objects) {

@@ -131,7 +131,7 @@ describe('labeling API', () => {
       payload: { boxes },
     });
     expect(saved.statusCode).toBe(200);
-    const stem = `${node}-${newer}`;
+    const stem = `${node}_${newer}`;
     expect(saved.json()).toEqual({
       image: `labeled/${NS}/${JOB}/JPEGImages/${stem}.jpeg`,
       annotation: `labeled/${NS}/${JOB}/Annotations/${stem}.xml`,
@@ -190,7 +190,7 @@ describe('labeling API', () => {
       expect({ boxes, status: res.statusCode }).toEqual({ boxes, status: 400 });
       expect(res.json().message).toContain(message);
     }
-    expect(await store.stat(bucket, `labeled/${NS}/${JOB}/Annotations/${node}-${id}.xml`)).toBeNull();
+    expect(await store.stat(bucket, `labeled/${NS}/${JOB}/Annotations/${node}_${id}.xml`)).toBeNull();
     const missing = await app.inject({
       method: 'POST',
       url: `/api/jobs/${NS}/${JOB}/samples/${node}/${'f'.repeat(64)}/labels`,
@@ -241,7 +241,7 @@ describe('labeling API', () => {
       .split('\n');
     expect(lines).toHaveLength(20);
     expect(new Set(lines)).toEqual(
-      new Set(ids.map(({ node, id }) => `./JPEGImages/${node}-${id}.jpeg ./Annotations/${node}-${id}.xml`)),
+      new Set(ids.map(({ node, id }) => `./JPEGImages/${node}_${id}.jpeg ./Annotations/${node}_${id}.xml`)),
     );
     // Saving the same sample again changes its label, not the index.
     const again = await replicas[0].app.inject({

@@ -82,7 +82,7 @@ describe('labeling page in a real browser', () => {
     await page.getByTestId('status').filter({ hasText: 'Saved 1 box(es)' }).waitFor();
     await page.getByTestId('counts').filter({ hasText: '0 pending' }).waitFor();
 
-    const stem = `${node}-${id}`;
+    const stem = `${node}_${id}`;
     const xml = (await store.getBuffer(bucket, `labeled/${NS}/${JOB}/Annotations/${stem}.xml`)).toString(
       'utf8',
     );

@@ -1,0 +1,1 @@
+export { pathUnder, PathEscapeError } from './path-under.js';

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { createLogger } from '../../lib/log.js';
+import { trainingJobId, trainingQueueName, type TrainingJobData } from '../../lib/queue/training-queue.js';
+import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
+import { redisConnection } from '../../operator/redis-connection.js';
+import { testRedisUrl } from '../support/env.js';
+
+const data: TrainingJobData = {
+  namespace: 'ns',
+  job: 'job',
+  round: 1,
+  bucket: 'edge-stl',
+  algorithm: { name: 'fpn', hyperparameters: {} },
+  dataset: { trainIndex: 's3://b/train.txt', testIndex: 's3://b/test.txt', classes: ['defect'] },
+  evaluation: { metric: 'f1_score' },
+};
+
+describe('one training queue setting for operator and trainer', () => {
+  it('the operator enqueues on the queue named by --queue, where a trainer on the same name takes it', async () => {
+    const connection = redisConnection(testRedisUrl());
+    const prefix = `queue-name-${randomBytes(4).toString('hex')}`;
+    const name = trainingQueueName('team-a.training');
+    const operatorSide = new BullmqTrainingQueue({
+      connection,
+      prefix,
+      queueName: name,
+      log: createLogger('queue-test', { level: 'silent' }),
+    });
+    const taken: string[] = [];
+    const trainer = new Worker<TrainingJobData>(name, async (job) => void taken.push(job.id ?? ''), {
+      connection,
+      prefix,
+    });
+    try {
+      const jobId = trainingJobId('ns', 'job', 1);
+      expect(await operatorSide.enqueue(jobId, data)).toEqual({ created: true });
+      await new Promise<void>((resolve) => trainer.once('completed', () => resolve()));
+      expect(taken).toEqual([jobId]);
+      expect((await operatorSide.getState(jobId)).state).toBe('completed');
+    } finally {
+      await trainer.close();
+      await operatorSide.close();
+    }
+  });
+
+  it('defaults to edge-stl-training and refuses names BullMQ would split', () => {
+    expect(trainingQueueName(undefined)).toBe('edge-stl-training');
+    for (const bad of ['a:b', '', ' x', 'a/b']) expect(() => trainingQueueName(bad)).toThrow(/--queue/);
+  });
+});
