@@ -48,6 +48,7 @@ const errorReplies = {
   413: ErrorReply,
   415: ErrorReply,
   429: ErrorReply,
+  499: ErrorReply,
   500: ErrorReply,
   503: ErrorReply,
 };
@@ -130,13 +131,14 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
         agent.metrics.requests.inc({ status: String(reply.statusCode) });
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { data, name } = await readImageBody(req);
-      const image = await inspectImage(data);
+      const image = await inspectImage(data, limits);
       const format = req.query.format ?? 'detections';
       const result = await agent.infer({
         image,
         format,
+        signal: clientGone(reply),
         ...(req.query.job ? { job: req.query.job } : {}),
         ...(name ? { name } : {}),
       });
@@ -164,6 +166,17 @@ async function readImageBody(req: FastifyRequest): Promise<{ data: Buffer; name?
   }
   if (Buffer.isBuffer(req.body)) return { data: req.body };
   throw new AgentError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send image/jpeg, image/png or multipart/form-data');
+}
+
+/** Aborts when the connection closes before the reply was sent: nobody waits for the answer. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.once('close', onClose);
+  return controller.signal;
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {

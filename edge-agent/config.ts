@@ -58,6 +58,14 @@ export interface EdgeAgentLimits {
   resultQueueLimit: number;
   /** Parallel S3 uploads. */
   uploadConcurrency: number;
+  /** Widest accepted aspect ratio (long side / short side); 400 `IMAGE_SHAPE` beyond it. */
+  maxAspectRatio: number;
+  /** Largest pixel count once the short side is the model's input size; 400 `IMAGE_SHAPE` beyond it. */
+  maxResizedPixels: number;
+  /** Largest image sharp may decode, pixels (its `limitInputPixels`); 400 `IMAGE_TOO_LARGE` beyond it. */
+  maxInputPixels: number;
+  /** Deadline of one inference from its arrival, queue wait included, ms; 503 `DEADLINE_EXCEEDED` past it. */
+  inferenceTimeoutMs: number;
 }
 
 /** Programmatic options: everything optional except what has no sane default. */
@@ -78,6 +86,12 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,
   uploadConcurrency: 4,
+  maxAspectRatio: 8,
+  // 4 x 640^2: a 4:1 image at the default short side of 640.
+  maxResizedPixels: 4 * 640 * 640,
+  // 24 MP: a 6000x4000 camera frame; its decode needs about 72 MB.
+  maxInputPixels: 24_000_000,
+  inferenceTimeoutMs: 10_000,
 };
 
 export const DEFAULT_SAMPLING: SamplingSettings = {
@@ -139,6 +153,11 @@ Options (flag, environment variable, default):
   --outbox-max-mb <n>        EDGE_STL_OUTBOX_MAX_MB          512 (then the oldest sample is dropped)
   --smoke-timeout-ms <n>     EDGE_STL_SMOKE_TIMEOUT_MS       30000
   --heartbeat-seconds <n>    EDGE_STL_HEARTBEAT_SECONDS      10
+  --max-aspect-ratio <x>     EDGE_STL_MAX_ASPECT_RATIO       8 (long side / short side; then 400)
+  --max-resized-pixels <n>   EDGE_STL_MAX_RESIZED_PIXELS     1638400 (4 x 640^2, after resizing; then 400)
+  --max-input-pixels <n>     EDGE_STL_MAX_INPUT_PIXELS       24000000 (decoded size; then 400)
+  --inference-timeout-ms <n> EDGE_STL_INFERENCE_TIMEOUT_MS   10000 (queue wait included; then 503)
+  --shutdown-timeout-ms <n>  EDGE_STL_SHUTDOWN_TIMEOUT_MS    10000 (SIGTERM exits within it)
   -h, --help
 
 Secrets come only from the environment, never from flags:
@@ -170,6 +189,11 @@ const FLAGS = {
   'outbox-max-mb': { type: 'string' },
   'smoke-timeout-ms': { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
+  'max-aspect-ratio': { type: 'string' },
+  'max-resized-pixels': { type: 'string' },
+  'max-input-pixels': { type: 'string' },
+  'inference-timeout-ms': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -236,6 +260,11 @@ export function parseEdgeAgentArgs(
     outboxMaxBytes: outboxMb === undefined ? undefined : outboxMb * 1024 * 1024,
     smokeTimeoutMs: num('smoke-timeout-ms', 1),
     heartbeatIntervalSeconds: heartbeat,
+    maxAspectRatio: num('max-aspect-ratio', 1, 1000, false),
+    maxResizedPixels: num('max-resized-pixels', 1),
+    maxInputPixels: num('max-input-pixels', 1),
+    inferenceTimeoutMs: num('inference-timeout-ms', 1),
+    shutdownTimeoutMs: num('shutdown-timeout-ms', 1),
   });
   return {
     help: false,

@@ -23,6 +23,8 @@ export class AgentMetrics {
   readonly heartbeats: Counter;
   readonly resultDeliveries: Counter<'sink' | 'result'>;
   readonly inflight: Gauge;
+  readonly inferencesDropped: Counter<'reason'>;
+  readonly engineResets: Counter<'job'>;
   private readonly activeVersions = new Map<string, string>();
 
   constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
@@ -107,6 +109,18 @@ export class AgentMetrics {
     this.inflight = new Gauge({
       name: 'edge_agent_inflight_requests',
       help: 'Inference requests running or waiting',
+      registers,
+    });
+    this.inferencesDropped = new Counter({
+      name: 'edge_agent_inferences_dropped_total',
+      help: 'Inferences answered without a result: client-gone (dropped before running) or deadline (503)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.engineResets = new Counter({
+      name: 'edge_agent_engine_resets_total',
+      help: 'Models reloaded because an inference error left the engine unusable',
+      labelNames: ['job'],
       registers,
     });
   }

@@ -19,6 +19,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   const running = await startEdgeAgent(parsed.options);
   await stopRequested;
+  // The deadline holds whatever runs (a long inference, a stuck native call): past it the
+  // process exits; the outbox is crash-safe, so nothing committed is lost.
+  const { shutdownTimeoutMs } = running.config.limits;
+  const hardStop = setTimeout(() => {
+    console.error(`edge-agent: shutdown took longer than ${shutdownTimeoutMs} ms; exiting`);
+    process.exit(1);
+  }, shutdownTimeoutMs);
+  hardStop.unref();
   await running.close();
+  clearTimeout(hardStop);
   return 0;
 }

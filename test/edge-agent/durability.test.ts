@@ -189,7 +189,12 @@ describe('sample durability', () => {
     const url = await started;
     const images = await Promise.all([1, 2, 3].map((i) => testImage(3000 + i)));
     const replies = images.map((image) => infer(url, image));
-    await new Promise((r) => setTimeout(r, 50));
+    // All three must have arrived (a fixed sleep raced the requests on a loaded machine).
+    await waitFor(
+      async () => /edge_agent_inflight_requests\{[^}]*\} 3/.test(await (await fetch(`${url}/metrics`)).text()),
+      10_000,
+      'three requests in flight',
+    );
     child.kill('SIGTERM');
     expect((await Promise.all(replies)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await exited).toBe(0);
