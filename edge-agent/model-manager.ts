@@ -129,7 +129,12 @@ export class ModelManager {
       void rt.slot.swap(fresh);
       log.info({ job: rt.id, version: fresh.version }, 'Model reloaded');
     } catch (err) {
-      rt.failed = { version: broken.version, sha256: broken.sha256, reason: (err as Error).message, retryAfter: null };
+      rt.failed = {
+        version: broken.version,
+        sha256: broken.sha256,
+        reason: (err as Error).message,
+        retryAfter: null,
+      };
       metrics.setActiveModel(rt.id, null);
       log.error({ err, job: rt.id, version: broken.version }, 'Reloading the model failed');
     } finally {

@@ -8,14 +8,15 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readManifest } from '../../lib/model-package/index.js';
 import type { RunningEdgeAgent } from '../../edge-agent/server.js';
-import { infer, removeTempDirs, startTestAgent, tempDir, testImage, waitFor } from './support/agent-harness.js';
 import {
-  BREAKING_ALIAS,
-  calls,
-  POISON_WIDTH,
-  SLOW_ALIAS,
-  testModelZip,
-} from './support/test-models.js';
+  infer,
+  removeTempDirs,
+  startTestAgent,
+  tempDir,
+  testImage,
+  waitFor,
+} from './support/agent-harness.js';
+import { BREAKING_ALIAS, calls, POISON_WIDTH, SLOW_ALIAS, testModelZip } from './support/test-models.js';
 import { tinyModelZip, type TinyModel } from './support/tiny-model.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,7 +31,10 @@ function png(width: number, height: number): Promise<Buffer> {
 }
 
 const metric = async (url: string, name: string): Promise<string> =>
-  (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith(name)).join('\n');
+  (await (await fetch(`${url}/metrics`)).text())
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .join('\n');
 
 describe('image caps (tiny FPN)', () => {
   let model: TinyModel;
@@ -192,7 +196,8 @@ describe('SIGTERM under load', () => {
       const image = await testImage(10);
       const load = Array.from({ length: 6 }, () => infer(url, image).catch((err: Error) => err));
       await waitFor(
-        async () => /edge_agent_inflight_requests\{[^}]*\} 6/.test(await (await fetch(`${url}/metrics`)).text()),
+        async () =>
+          /edge_agent_inflight_requests\{[^}]*\} 6/.test(await (await fetch(`${url}/metrics`)).text()),
         10_000,
         'six requests in flight',
       );

@@ -10,6 +10,8 @@ export interface PackInfo {
   metrics: Record<string, number>;
   parentVersion: string | null;
   training: ModelManifest['training'];
+  /** ONNX graphs written beside the checkpoint, if any. */
+  onnx?: ModelManifest['onnx'];
 }
 
 /** Zips a checkpoint directory (model.json + weights.bin) with its manifest into `out`. */
@@ -24,6 +26,7 @@ export async function packModel(dir: string, out: string, info: PackInfo): Promi
     parentVersion: info.parentVersion,
     createdAt: new Date().toISOString(),
     training: info.training,
+    ...(info.onnx ? { onnx: info.onnx } : {}),
   };
   await writeModelPackage({ dir, manifest, out });
 }
