@@ -25,6 +25,8 @@ export class AgentMetrics {
   readonly inflight: Gauge;
   readonly inferencesDropped: Counter<'reason'>;
   readonly engineResets: Counter<'job'>;
+  readonly inferenceEngine: Gauge<'job' | 'engine'>;
+  private readonly engines = new Map<string, string>();
   private readonly activeVersions = new Map<string, string>();
 
   constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
@@ -123,6 +125,24 @@ export class AgentMetrics {
       labelNames: ['job'],
       registers,
     });
+    this.inferenceEngine = new Gauge({
+      name: 'edge_agent_inference_engine',
+      help: 'Engine serving each job (value 1): onnx (ONNX Runtime) or tfjs (the fallback)',
+      labelNames: ['job', 'engine'],
+      registers,
+    });
+  }
+
+  /** Records the engine serving a job (one series per job). */
+  setEngine(job: string, engine: string | null): void {
+    const previous = this.engines.get(job);
+    if (previous !== undefined) this.inferenceEngine.remove({ job, engine: previous });
+    if (engine) {
+      this.inferenceEngine.set({ job, engine }, 1);
+      this.engines.set(job, engine);
+    } else {
+      this.engines.delete(job);
+    }
   }
 
   /** Records the version serving a job (one series per job). */

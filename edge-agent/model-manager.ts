@@ -127,6 +127,7 @@ export class ModelManager {
     try {
       const fresh = await installer.loadInstalled(toInstalled(broken));
       void rt.slot.swap(fresh);
+      this.recordEngine(rt, fresh);
       log.info({ job: rt.id, version: fresh.version }, 'Model reloaded');
     } catch (err) {
       rt.failed = {
@@ -188,6 +189,7 @@ export class ModelManager {
       job.previous = kept;
     });
     this.options.metrics.setActiveModel(rt.id, loaded.version);
+    this.recordEngine(rt, loaded);
     void drained.then(() =>
       this.options.installer
         .prune(rt.job, [active.version, ...(kept ? [kept.version] : [])])
@@ -195,6 +197,17 @@ export class ModelManager {
           this.options.log.warn({ err, job: rt.id }, 'Pruning old model versions failed');
         }),
     );
+  }
+
+  /** The engine a model serves with (when it says), in /metrics and the log. */
+  private recordEngine(rt: JobRuntime, loaded: LoadedModel): void {
+    const engine = (loaded.model as { engine?: { name: string; note: string } | null }).engine;
+    this.options.metrics.setEngine(rt.id, engine?.name ?? null);
+    if (engine)
+      this.options.log.info(
+        { job: rt.id, version: loaded.version, engine: engine.name, note: engine.note },
+        'Inference engine',
+      );
   }
 
   private changed(rt: JobRuntime): void {

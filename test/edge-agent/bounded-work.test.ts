@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { readManifest } from '../../lib/model-package/index.js';
+import { rm } from 'node:fs/promises';
+import { unpackModel } from '../../lib/algorithms/fpn/model-zip.js';
+import { readManifest, writeModelPackage } from '../../lib/model-package/index.js';
 import type { RunningEdgeAgent } from '../../edge-agent/server.js';
 import {
   infer,
@@ -51,6 +53,29 @@ describe('image caps (tiny FPN)', () => {
     });
   });
   afterAll(() => running?.close());
+
+  it('serves the FPN with ONNX Runtime (in a worker thread), and says so in /metrics', async () => {
+    expect(await metric(running.url, 'edge_agent_inference_engine')).toMatch(
+      /edge_agent_inference_engine\{job="default\/local",engine="onnx"[^}]*\} 1/,
+    );
+  });
+
+  it('falls back to TF.js for a model without model.onnx, and says so in /metrics', async () => {
+    const dir = await tempDir('no-onnx');
+    const manifest = await unpackModel(model.path, join(dir, 'files'));
+    await rm(join(dir, 'files', 'model.onnx'));
+    await rm(join(dir, 'files', 'manifest.json'));
+    const { files: _files, onnx: _onnx, ...rest } = manifest;
+    const zip = join(dir, 'model.zip');
+    await writeModelPackage({ dir: join(dir, 'files'), manifest: rest, out: zip });
+    const plain = await startTestAgent({ initialModel: zip, sampling: { strategy: 'none' } });
+    try {
+      expect(await metric(plain.url, 'edge_agent_inference_engine')).toMatch(/engine="tfjs"[^}]*\} 1/);
+      expect((await infer(plain.url, await testImage(11))).status).toBe(200);
+    } finally {
+      await plain.close();
+    }
+  });
 
   it('refuses the 1x500 and 1x2000 PNGs with 400, and the next normal image is a 200', async () => {
     for (const [w, h] of [
