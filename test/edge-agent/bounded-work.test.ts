@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { rm } from 'node:fs/promises';
-import { unpackModel } from '../../lib/algorithms/fpn/model-zip.js';
-import { readManifest, writeModelPackage } from '../../lib/model-package/index.js';
+import { packWithoutOnnx } from '../../lib/algorithms/fpn/model-zip.js';
+import { readManifest } from '../../lib/model-package/index.js';
 import type { RunningEdgeAgent } from '../../edge-agent/server.js';
 import {
   infer,
@@ -62,12 +61,7 @@ describe('image caps (tiny FPN)', () => {
 
   it('falls back to TF.js for a model without model.onnx, and says so in /metrics', async () => {
     const dir = await tempDir('no-onnx');
-    const manifest = await unpackModel(model.path, join(dir, 'files'));
-    await rm(join(dir, 'files', 'model.onnx'));
-    await rm(join(dir, 'files', 'manifest.json'));
-    const { files: _files, onnx: _onnx, ...rest } = manifest;
-    const zip = join(dir, 'model.zip');
-    await writeModelPackage({ dir: join(dir, 'files'), manifest: rest, out: zip });
+    const zip = await packWithoutOnnx(model.path, join(dir, 'model.zip'), join(dir, 'files'));
     const plain = await startTestAgent({ initialModel: zip, sampling: { strategy: 'none' } });
     try {
       expect(await metric(plain.url, 'edge_agent_inference_engine')).toMatch(/engine="tfjs"[^}]*\} 1/);
