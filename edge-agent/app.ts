@@ -75,6 +75,11 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
   );
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  // A reply that ends during a shutdown closes its connection, so a keep-alive socket does not
+  // hold the close until the deadline (inference runs off the event loop: replies can end late).
+  app.addHook('onSend', async (_req, reply) => {
+    if (agent.closing) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
   );
