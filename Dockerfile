@@ -10,7 +10,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # ---- build: compile TypeScript with the full toolchain ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # Install scripts stay off: `prepare` would build before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -27,7 +27,7 @@ RUN npm run build
 # ---- deps: production dependencies only ----
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # sharp ships prebuilt binaries as optional packages, so --ignore-scripts is safe. The tensorflow
 # binding needs its install script and CUDA: it belongs to Dockerfile.gpu, not to this image.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \

@@ -1,15 +1,18 @@
 /**
- * `npm run bench:edge`: edge agent figures on this machine (figures, not pass/fail):
- *   - POST /v1/infer throughput and latency p50 / p99 at concurrency 1 and 4 (autocannon, against
- *     the agent running as its own process: `edge-stl edge-agent`);
- *   - HTTP overhead: sequential /v1/infer p50 over a bare `detect()` p50 (fresh process), in alternating rounds;
+ * `npm run bench:edge`: edge agent figures on this machine (figures, not pass/fail), side by side
+ * for the two engines (ONNX Runtime; TF.js, the fallback, from the same model without model.onnx):
+ *   - sequential POST /v1/infer p50 / p95, images/s at concurrency 1, 2 and 4 (autocannon, against
+ *     the agent running as its own process: `edge-stl edge-agent`), /healthz worst latency under
+ *     the concurrency-4 load;
+ *   - the 1x500 and 1x2000 PNGs: time to their 400, and the status of the next normal image;
+ *   - with BENCH_OVERHEAD=1, HTTP overhead: sequential /v1/infer p50 over a bare `detect()` p50;
  *   - sample upload rate from the outbox to S3 (embedded s3rver, or S3_ENDPOINT when set);
  *   - agent RSS after loading the model and its peak after the load test.
  * Prints a table and writes the "Edge agent" section of docs/performance.md.
  * The upload rate against s3rver is bounded by s3rver itself (about 60-110 PUT/s here, 2 PUTs per sample).
- * Env: BENCH_MODEL (a model.zip; default: a freshly trained FPN of BENCH_PRESET, default "tiny"),
- * BENCH_DURATION (seconds per load run, default 10), BENCH_UPLOADS (samples, default 300),
- * BENCH_IMAGE (WxH of the test frame, default 640x480).
+ * Env: BENCH_MODEL (a model.zip; default: a 2-iteration FPN of BENCH_PRESET, default "default":
+ * latency does not depend on the weights), BENCH_DURATION (seconds per load run, default 10),
+ * BENCH_UPLOADS (samples, default 300), BENCH_IMAGE (WxH of the test frame, default 600x600).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FpnModel, writeSyntheticDataset } from '../lib/algorithms/fpn/index.js';
+import { packWithoutOnnx } from '../lib/algorithms/fpn/model-zip.js';
 import { loadDataset } from '../lib/dataset/index.js';
 import { createLogger } from '../lib/log.js';
 import { startEmbeddedS3 } from '../lib/storage/embedded-s3.js';
@@ -41,10 +45,10 @@ interface AutocannonResult {
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const PRESET = process.env.BENCH_PRESET ?? 'tiny';
+const PRESET = process.env.BENCH_PRESET ?? 'default';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 300);
-const [WIDTH, HEIGHT] = (process.env.BENCH_IMAGE ?? '640x480').split('x').map(Number);
+const [WIDTH, HEIGHT] = (process.env.BENCH_IMAGE ?? '600x600').split('x').map(Number);
 const ROOT = process.cwd();
 
 function percentile(xs: number[], p: number): number {
@@ -71,7 +75,11 @@ async function benchImage(): Promise<Buffer> {
 async function modelZip(work: string): Promise<string> {
   if (process.env.BENCH_MODEL) return process.env.BENCH_MODEL;
   const synth = await writeSyntheticDataset(join(work, 'data'), { images: 8 });
-  const model = new FpnModel({ preset: PRESET, max_iteration: PRESET === 'tiny' ? 24 : undefined });
+  const model = new FpnModel({
+    preset: PRESET,
+    max_iteration: PRESET === 'tiny' ? 24 : 2,
+    warmup_iterations: 0,
+  });
   await model.train(await loadDataset(synth.indexPath), undefined, { workDir: join(work, 'train') });
   const path = join(work, 'model.zip');
   await model.save(path);
@@ -233,65 +241,186 @@ async function uploadRate(work: string, image: Buffer): Promise<{ perSecond: num
   return { perSecond: UPLOADS / seconds, mbPerSecond: bytes / 1024 ** 2 / seconds };
 }
 
+/** Sequential /v1/infer latencies, ms (after two warm-up requests). */
+async function sequential(url: string, image: Buffer, runs: number): Promise<number[]> {
+  const body = new Uint8Array(image);
+  const once = async () => {
+    const res = await fetch(`${url}/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body,
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`/v1/infer answered ${res.status}`);
+  };
+  for (let i = 0; i < 2; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await once();
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+/** Worst /healthz latency while `during` runs (polled every 100 ms). */
+async function healthzWorst<T>(url: string, during: Promise<T>): Promise<{ result: T; worstMs: number }> {
+  let done = false;
+  let worstMs = 0;
+  const poll = (async () => {
+    while (!done) {
+      const t = performance.now();
+      await (await fetch(`${url}/healthz`)).arrayBuffer();
+      worstMs = Math.max(worstMs, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const result = await during;
+  done = true;
+  await poll;
+  return { result, worstMs };
+}
+
+/** The attacker's thin PNGs: ms to their 400, and the status of the next normal image. */
+async function thinImages(
+  url: string,
+  image: Buffer,
+): Promise<{ ms: number[]; statuses: number[]; next: number }> {
+  const ms: number[] = [];
+  const statuses: number[] = [];
+  for (const height of [500, 2000]) {
+    const png = await sharp({ create: { width: 1, height, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const t = performance.now();
+    const res = await fetch(`${url}/v1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: new Uint8Array(png),
+    });
+    await res.arrayBuffer();
+    ms.push(performance.now() - t);
+    statuses.push(res.status);
+  }
+  const next = await fetch(`${url}/v1/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg' },
+    body: new Uint8Array(image),
+  });
+  await next.arrayBuffer();
+  return { ms, statuses, next: next.status };
+}
+
+interface EngineFigures {
+  engine: string;
+  p50: number;
+  p95: number;
+  ips: Record<1 | 2 | 4, AutocannonResult>;
+  healthzWorstMs: number;
+  idle: { rss: number; peak: number };
+  after: { rss: number; peak: number };
+  thin: { ms: number[]; statuses: number[]; next: number };
+}
+
+/** Every per-engine figure, against one agent process serving `zip`. */
+async function measureEngine(zip: string, image: Buffer, dataDir: string): Promise<EngineFigures> {
+  const { child, url } = await startAgent(zip, dataDir);
+  try {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const engine = /edge_agent_inference_engine\{[^}]*engine="(\w+)"/.exec(metrics)?.[1] ?? 'unknown';
+    const idle = await rssMb(child.pid!);
+    const lat = await sequential(url, image, 30);
+    const ips = {} as Record<1 | 2 | 4, AutocannonResult>;
+    for (const c of [1, 2] as const) ips[c] = await load(url, image, c);
+    const loaded = await healthzWorst(url, load(url, image, 4));
+    ips[4] = loaded.result;
+    const after = await rssMb(child.pid!);
+    const thin = await thinImages(url, image);
+    return {
+      engine,
+      p50: percentile(lat, 50),
+      p95: percentile(lat, 95),
+      ips,
+      healthzWorstMs: loaded.worstMs,
+      idle,
+      after,
+      thin,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'edge-bench-'));
   try {
     const zip = await modelZip(work);
+    const tfjsZip = await packWithoutOnnx(zip, join(work, 'tfjs-model.zip'), join(work, 'tfjs-files'));
     const image = await benchImage();
-    const { child, url } = await startAgent(zip, join(work, 'agent'));
-    let c1: AutocannonResult;
-    let c4: AutocannonResult;
-    let idle: { rss: number; peak: number };
-    let after: { rss: number; peak: number };
-    let cost: { bare: number; http: number; ratio: number };
-    try {
-      idle = await rssMb(child.pid!);
-      await load(url, image, 1); // warm-up run, discarded
-      c1 = await load(url, image, 1);
-      c4 = await load(url, image, 4);
-      after = await rssMb(child.pid!);
-      cost = await overhead(zip, url, image, work);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+    const onnx = await measureEngine(zip, image, join(work, 'agent-onnx'));
+    const tfjs = await measureEngine(tfjsZip, image, join(work, 'agent-tfjs'));
+    let cost: { bare: number; http: number; ratio: number } | null = null;
+    if (process.env.BENCH_OVERHEAD === '1') {
+      const { child, url } = await startAgent(tfjsZip, join(work, 'agent-overhead'));
+      try {
+        cost = await overhead(tfjsZip, url, image, work);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
     }
     const upload = await uploadRate(work, image);
-    const model = process.env.BENCH_MODEL ? `BENCH_MODEL ${process.env.BENCH_MODEL}` : `FPN preset ${PRESET}`;
+    const model = process.env.BENCH_MODEL
+      ? `BENCH_MODEL ${process.env.BENCH_MODEL}`
+      : `FPN preset ${PRESET} (2 iterations)`;
+    const both = (f: (e: EngineFigures) => string): string => `${f(onnx)} | ${f(tfjs)}`;
     const rows: Array<[string, string]> = [
       [
         'model / image',
-        `${model}; ${WIDTH}x${HEIGHT} JPEG (${(image.length / 1024).toFixed(0)} KiB), agent concurrency 1`,
+        `${model}; ${WIDTH}x${HEIGHT} JPEG (${(image.length / 1024).toFixed(0)} KiB), short side 640, agent concurrency 1 | same`,
       ],
-      [
-        'bare detect() p50 / sequential /v1/infer p50',
-        `${cost.bare.toFixed(1)} / ${cost.http.toFixed(1)} ms`,
-      ],
-      ...(
-        [
-          ['1', c1],
-          ['4', c4],
-        ] as const
-      ).flatMap(([c, r]): Array<[string, string]> => [
-        [
-          `/v1/infer c=${c} throughput`,
-          `${r.requests.average.toFixed(1)} req/s (${r.requests.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`,
-        ],
-        [`/v1/infer c=${c} latency p50 / p99`, `${r.latency.p50} / ${r.latency.p99} ms`],
+      ['engine (from /metrics)', both((e) => e.engine)],
+      ['sequential /v1/infer p50 / p95', both((e) => `${e.p50.toFixed(0)} / ${e.p95.toFixed(0)} ms`)],
+      ...([1, 2, 4] as const).map((c): [string, string] => [
+        `/v1/infer images/s at concurrency ${c} (p50 / p99)`,
+        both(
+          (e) =>
+            `${e.ips[c].requests.average.toFixed(1)} (${e.ips[c].latency.p50} / ${e.ips[c].latency.p99} ms; ${e.ips[c].non2xx} non-2xx, ${e.ips[c].errors} errors)`,
+        ),
       ]),
       [
-        'HTTP overhead (/v1/infer p50 / bare detect() p50)',
-        `${cost.ratio.toFixed(2)}x (median of 5 alternating rounds)`,
+        '/healthz worst latency during the concurrency-4 run',
+        both((e) => `${e.healthzWorstMs.toFixed(0)} ms`),
       ],
+      [
+        '1x500 / 1x2000 PNG: status and time; next normal image',
+        both(
+          (e) =>
+            `${e.thin.statuses.join(' / ')} in ${e.thin.ms.map((m) => m.toFixed(0)).join(' / ')} ms; next ${e.thin.next}`,
+        ),
+      ],
+      [
+        'agent RSS idle / after load (peak)',
+        both(
+          (e) => `${e.idle.rss.toFixed(0)} / ${e.after.rss.toFixed(0)} MiB (${e.after.peak.toFixed(0)} MiB)`,
+        ),
+      ],
+      ...(cost
+        ? [
+            [
+              'TF.js: bare detect() p50 / sequential /v1/infer p50 (overhead)',
+              `${cost.bare.toFixed(1)} / ${cost.http.toFixed(1)} ms (${cost.ratio.toFixed(2)}x)`,
+            ] as [string, string],
+          ]
+        : []),
       [
         'sample upload rate to S3',
         `${upload.perSecond.toFixed(1)} samples/s (${upload.mbPerSecond.toFixed(2)} MiB/s, ${UPLOADS} samples, ${DEFAULT_LIMITS.uploadConcurrency} parallel)`,
       ],
-      [
-        'agent RSS idle / after load (peak)',
-        `${idle.rss.toFixed(0)} / ${after.rss.toFixed(0)} MiB (${after.peak.toFixed(0)} MiB)`,
-      ],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
+    console.log(`${''.padEnd(width)}  ONNX Runtime | TF.js`);
     console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
     await writeSection(rows);
   } finally {
@@ -316,8 +445,8 @@ async function writeSection(rows: Array<[string, string]>): Promise<void> {
       'the agent ran as its own process (`edge-stl edge-agent` through tsx), autocannon in the bench process, ' +
       `${DURATION} s per run; other jobs may have shared the cores.`,
     '',
-    '| figure | value |',
-    '|---|---|',
+    '| figure | ONNX Runtime | TF.js (fallback) |',
+    '|---|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     '<!-- edge-agent:end -->',
   ].join('\n');

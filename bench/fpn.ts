@@ -3,6 +3,8 @@
  *   - inference p50 / p95, batch 1, a 600x600 image at short side 640 (decode included);
  *   - forward-pass GFLOP (counted from the kernels of one forward) and achieved GFLOP/s, as a
  *     ratio to one large plain convolution on the same backend in the same run;
+ *   - the same on ONNX Runtime (the edge engine, intra-op threads = cores): p50 / p95, achieved
+ *     GFLOP/s as a ratio to ORT's own plain-conv GFLOP/s (eight 3x3 convs 64->64 on 160x160);
  *   - throughput of two worker threads serving the model (FpnWorkerPool);
  *   - training step time and images/s (batch of random crops, real PCB-AoI images);
  *   - RSS serving one model, and peak RSS.
@@ -12,10 +14,12 @@
  * BENCH_STEPS (default 6), BENCH_DATASET (default: synthetic line 1, see bench/dataset.ts).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { FpnModel, FpnWorkerPool } from '../lib/algorithms/fpn/index.js';
+import { OnnxGraph } from '../lib/algorithms/fpn/onnx-graph.js';
+import { loadOrt } from '../lib/algorithms/fpn/onnx-detector.js';
 import { loadDataset } from '../lib/dataset/index.js';
 import { initBackend, type BackendChoice } from '../lib/tf/index.js';
 import { benchDataset } from './dataset.js';
@@ -69,6 +73,37 @@ async function plainConvGflops(): Promise<number> {
   return (2 * 160 * 160 * 9 * 64 * 64) / 1e9 / (percentile(times, 50) / 1000);
 }
 
+/** ORT GFLOP/s of eight 3x3 convs 64->64 + ReLU on 160x160 (the issue's reference graph). */
+async function ortPlainConvGflops(threads: number): Promise<number> {
+  const ort = await loadOrt();
+  const g = new OnnxGraph();
+  let y = g.input('x', [1, 64, 160, 160]);
+  for (let i = 0; i < 8; i++) {
+    const w = Float32Array.from({ length: 64 * 64 * 9 }, () => (Math.random() - 0.5) * 0.1);
+    y = g.node('Relu', [
+      g.node('Conv', [y, g.floats(`w${i}`, w, [64, 64, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+    ]);
+  }
+  g.output(y, 'y', [1, 64, 160, 160]);
+  const session = await ort.InferenceSession.create(g.encode('plain-conv'), {
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+  });
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 64 * 160 * 160 }, Math.random),
+    [1, 64, 160, 160],
+  );
+  const times: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t = performance.now();
+    await session.run({ x });
+    if (i >= 2) times.push(performance.now() - t);
+  }
+  await session.release();
+  return (8 * 2 * 160 * 160 * 9 * 64 * 64) / 1e9 / (percentile(times, 50) / 1000);
+}
+
 async function main(): Promise<void> {
   const backend = await initBackend((process.env.BENCH_BACKEND as BackendChoice) ?? 'auto');
   const testIndex = join(DATASET, 'test_data', 'index.txt');
@@ -86,7 +121,7 @@ async function main(): Promise<void> {
     modelZip = await m.save(join(workDir, 'model.zip'));
     await m.dispose();
   }
-  const model = new FpnModel();
+  const model = new FpnModel({ engine: 'tfjs' });
   await model.load(modelZip);
   const cfg = model.config;
   const servingRssMb = process.memoryUsage().rss / 2 ** 20;
@@ -112,8 +147,31 @@ async function main(): Promise<void> {
   conv.push(await plainConvGflops());
   const convGflops = Math.max(...conv);
 
+  // The same model on ONNX Runtime, as the edge agent serves it (threads = cores).
+  const threads = availableParallelism();
+  const onnx = new FpnModel({ engine: 'onnx', onnx_threads: threads });
+  await onnx.load(modelZip);
+  const onnxLat: number[] = [];
+  const ortConv: number[] = [];
+  for (let i = 0; i < 3; i++) await onnx.detect(image);
+  for (let i = 0; i < RUNS * 2; i++) {
+    if (i % 10 === 0) ortConv.push(await ortPlainConvGflops(threads));
+    const t = performance.now();
+    await onnx.detect(image);
+    onnxLat.push(performance.now() - t);
+  }
+  ortConv.push(await ortPlainConvGflops(threads));
+  const ortConvGflops = Math.max(...ortConv);
+  const ortConv1 = await ortPlainConvGflops(1);
+  await onnx.dispose();
+  const onnxP50 = percentile(onnxLat, 50);
+
   // Both cores serving: a pool of two workers, 2 x RUNS requests in flight.
-  const pool = await FpnWorkerPool.open(modelZip, { workers: 2, backend: backend.name as BackendChoice });
+  const pool = await FpnWorkerPool.open(modelZip, {
+    workers: 2,
+    backend: backend.name as BackendChoice,
+    overrides: { engine: 'tfjs' },
+  });
   await Promise.all([pool.detect(image), pool.detect(image)]);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: 2 * RUNS }, () => pool.detect(image)));
@@ -124,17 +182,18 @@ async function main(): Promise<void> {
   const stepTimes: number[] = [];
   let last = performance.now();
   const trainer = new FpnModel({ preset: PRESET, max_iteration: STEPS + 1, warmup_iterations: 0 });
-  await trainer.train(subset, undefined, {
-    workDir,
-    checkpointEvery: 1e9,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (p.iteration > 1) stepTimes.push(now - last);
-      last = now;
-    },
-  });
+  if (STEPS > 0)
+    await trainer.train(subset, undefined, {
+      workDir,
+      checkpointEvery: 1e9,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (p.iteration > 1) stepTimes.push(now - last);
+        last = now;
+      },
+    });
   await trainer.dispose();
-  const step = percentile(stepTimes, 50);
+  const step = stepTimes.length ? percentile(stepTimes, 50) : NaN;
   const rssMb = process.resourceUsage().maxRSS / 1024;
   const p50 = percentile(lat, 50);
   const rows: Array<[string, string]> = [
@@ -144,13 +203,26 @@ async function main(): Promise<void> {
       `${MODEL ?? `preset ${PRESET}, 2 iterations`}: ${cfg.backbone} x${cfg.width}, FPN ${cfg.fpn_channels}, score >= ${cfg.score_threshold}`,
     ],
     [
-      'inference p50 / p95 (600x600 JPEG, short side 640, batch 1, end to end)',
+      'TF.js inference p50 / p95 (600x600 JPEG, short side 640, batch 1, end to end)',
       `${p50.toFixed(0)} ms / ${percentile(lat, 95).toFixed(0)} ms`,
     ],
     ['forward GFLOP (conv + matMul)', gflop.toFixed(2)],
-    ['achieved GFLOP/s (GFLOP / end-to-end p50)', (gflop / (p50 / 1000)).toFixed(1)],
-    ['plain 3x3 conv GFLOP/s (160x160x64, best of the runs in between)', convGflops.toFixed(1)],
-    ['ratio achieved / plain conv', `${((gflop / (p50 / 1000) / convGflops) * 100).toFixed(0)}%`],
+    ['TF.js achieved GFLOP/s (GFLOP / end-to-end p50)', (gflop / (p50 / 1000)).toFixed(1)],
+    ['TF.js plain 3x3 conv GFLOP/s (160x160x64, best of the runs in between)', convGflops.toFixed(1)],
+    ['TF.js ratio achieved / plain conv', `${((gflop / (p50 / 1000) / convGflops) * 100).toFixed(0)}%`],
+    [
+      `ONNX Runtime inference p50 / p95 (same image, ${threads} intra-op threads)`,
+      `${onnxP50.toFixed(0)} ms / ${percentile(onnxLat, 95).toFixed(0)} ms`,
+    ],
+    ['ONNX Runtime achieved GFLOP/s (GFLOP / end-to-end p50)', (gflop / (onnxP50 / 1000)).toFixed(1)],
+    [
+      `ONNX Runtime plain conv GFLOP/s (eight 3x3 64->64 on 160x160, ${threads} threads / 1 thread)`,
+      `${ortConvGflops.toFixed(1)} / ${ortConv1.toFixed(1)}`,
+    ],
+    [
+      'ONNX Runtime ratio achieved / plain conv (target >= 40%)',
+      `${((gflop / (onnxP50 / 1000) / ortConvGflops) * 100).toFixed(0)}%`,
+    ],
     ['throughput, 2 worker threads serving (FpnWorkerPool)', `${poolIps.toFixed(2)} images/s`],
     ['RSS serving one model (after load + warm-up)', `${servingRssMb.toFixed(0)} MB`],
     [

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../lib/storage/object-store.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgentConfig } from './config.js';
 import { HeartbeatLoop } from './heartbeat.js';
-import { decodesCleanly, toJpeg, type ImageInput } from './image-input.js';
+import { checkResizedPixels, decodesCleanly, toJpeg, type ImageInput } from './image-input.js';
 import { InferenceQueue } from './inference-queue.js';
 import { JobRuntime, jobId } from './job-runtime.js';
 import { AgentMetrics } from './metrics.js';
@@ -45,6 +45,8 @@ export interface InferRequest {
   /** File name to carry in a `predict_dict` (multipart file name); defaults to `<id>.jpg`. */
   name?: string;
   format: 'detections' | 'ianvs';
+  /** Aborted when the client went away: the request is dropped if it has not run yet. */
+  signal?: AbortSignal;
 }
 
 export interface InferResult {
@@ -83,7 +85,9 @@ export class EdgeAgent {
     const { limits } = config;
     const log = deps.log;
     this.metrics = metrics;
-    this.queue = new InferenceQueue(limits.concurrency, limits.queueLimit);
+    this.queue = new InferenceQueue(limits.concurrency, limits.queueLimit, (reason) =>
+      metrics.inferencesDropped.inc({ reason }),
+    );
     this.installer = new ModelInstaller({
       dataDir: config.dataDir,
       smokeTimeoutMs: limits.smokeTimeoutMs,
@@ -102,6 +106,7 @@ export class EdgeAgent {
       metrics,
       log,
       retryDelayMs: limits.maxBackoffMs,
+      smokeTimeoutMs: limits.smokeTimeoutMs,
       onStateChange: () => this.heartbeat?.poke(),
     });
     const client = config.operatorUrl
@@ -213,6 +218,8 @@ export class EdgeAgent {
   notReadyReason(): string | null {
     if (this.closingFlag) return 'shutting down';
     if ([...this.jobs.values()].some((rt) => rt.slot.active)) return null;
+    const resetting = [...this.jobs.values()].find((rt) => rt.resetting);
+    if (resetting) return `reloading the model of ${resetting.id}: ${resetting.resetting}`;
     const failed = [...this.jobs.values()].find((rt) => rt.failed);
     if (failed) return `no model loaded: ${failed.failed!.reason}`;
     return this.jobs.size === 0 ? 'no job assigned yet' : 'no model loaded yet';
@@ -232,9 +239,15 @@ export class EdgeAgent {
   async infer(request: InferRequest): Promise<InferResult> {
     if (this.closingFlag) throw new AgentError(503, 'SHUTTING_DOWN', 'the agent is shutting down');
     const rt = this.pickJob(request.job);
+    const { limits } = this.config;
+    const shortSide = rt.slot.active?.manifest.inputShortSide;
+    if (shortSide) checkResizedPixels(request.image, shortSide, limits.maxResizedPixels);
     const id = createHash('sha256').update(request.image.data).digest('hex');
     const name = request.name ?? `${id.slice(0, 16)}.jpg`;
-    const result = await this.queue.run(() => this.runModel(rt, request, name));
+    const result = await this.queue.run(() => this.runModel(rt, request, name), {
+      signal: request.signal,
+      deadline: Date.now() + limits.inferenceTimeoutMs,
+    });
     this.afterInference(rt, request.image, id, result);
     return result;
   }
@@ -269,9 +282,10 @@ export class EdgeAgent {
       };
     } catch (err) {
       rt.inferenceErrors += 1;
-      if (!(await decodesCleanly(image.data))) {
+      if (!(await decodesCleanly(image.data, this.config.limits.maxInputPixels))) {
         throw new AgentError(400, 'CORRUPT_IMAGE', 'the image is truncated or corrupt', { cause: err });
       }
+      this.track(this.models.checkEngine(rt, lease.loaded, err));
       throw new AgentError(500, 'INFERENCE_FAILED', 'the model failed on this image', { cause: err });
     } finally {
       lease.release();
@@ -309,7 +323,7 @@ export class EdgeAgent {
 
   private async keep(rt: JobRuntime, record: SampleRecord, image: ImageInput): Promise<void> {
     try {
-      const added = await this.outbox.add(record, await toJpeg(image));
+      const added = await this.outbox.add(record, await toJpeg(image, this.config.limits.maxInputPixels));
       if (added) this.metrics.samplesKept.inc({ job: rt.id });
     } catch (err) {
       // A kept sample that never reached disk is a loss like an outbox-full drop: count it.

@@ -48,6 +48,7 @@ const errorReplies = {
   413: ErrorReply,
   415: ErrorReply,
   429: ErrorReply,
+  499: ErrorReply,
   500: ErrorReply,
   503: ErrorReply,
 };
@@ -74,6 +75,11 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
   );
 
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  // A reply that ends during a shutdown closes its connection, so a keep-alive socket does not
+  // hold the close until the deadline (inference runs off the event loop: replies can end late).
+  app.addHook('onSend', async (_req, reply) => {
+    if (agent.closing) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((_req, reply) =>
     reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
   );
@@ -130,13 +136,14 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
         agent.metrics.requests.inc({ status: String(reply.statusCode) });
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { data, name } = await readImageBody(req);
-      const image = await inspectImage(data);
+      const image = await inspectImage(data, limits);
       const format = req.query.format ?? 'detections';
       const result = await agent.infer({
         image,
         format,
+        signal: clientGone(reply),
         ...(req.query.job ? { job: req.query.job } : {}),
         ...(name ? { name } : {}),
       });
@@ -177,6 +184,17 @@ function asClientError(err: unknown): never {
   const status = (err as { statusCode?: number }).statusCode;
   if (status !== undefined && status >= 400 && status < 500) throw err;
   throw new AgentError(400, 'MALFORMED_MULTIPART', 'the multipart body is malformed', { cause: err });
+}
+
+/** Aborts when the connection closes before the reply was sent: nobody waits for the answer. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.once('close', onClose);
+  return controller.signal;
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {

@@ -68,6 +68,14 @@ export interface EdgeAgentLimits {
   downloadIdleTimeoutMs: number;
   /** A model download (all attempts) taking longer than this fails, ms. */
   downloadTimeoutMs: number;
+  /** Widest accepted aspect ratio (long side / short side); 400 `IMAGE_SHAPE` beyond it. */
+  maxAspectRatio: number;
+  /** Largest pixel count once the short side is the model's input size; 400 `IMAGE_SHAPE` beyond it. */
+  maxResizedPixels: number;
+  /** Largest image sharp may decode, pixels (its `limitInputPixels`); 400 `IMAGE_TOO_LARGE` beyond it. */
+  maxInputPixels: number;
+  /** Deadline of one inference from its arrival, queue wait included, ms; 503 `DEADLINE_EXCEEDED` past it. */
+  inferenceTimeoutMs: number;
 }
 
 /** Programmatic options: everything optional except what has no sane default. */
@@ -91,6 +99,12 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   s3TimeoutMs: 30_000,
   downloadIdleTimeoutMs: 30_000,
   downloadTimeoutMs: 15 * 60_000,
+  maxAspectRatio: 8,
+  // 4 x 640^2: a 4:1 image at the default short side of 640.
+  maxResizedPixels: 4 * 640 * 640,
+  // 24 MP: a 6000x4000 camera frame; its decode needs about 72 MB.
+  maxInputPixels: 24_000_000,
+  inferenceTimeoutMs: 10_000,
 };
 
 export const DEFAULT_SAMPLING: SamplingSettings = {
@@ -164,6 +178,10 @@ Options (flag, environment variable, default):
   --s3-timeout-ms <n>        EDGE_STL_S3_TIMEOUT_MS          30000 (an S3 request silent this long fails)
   --download-idle-timeout-ms <n>  EDGE_STL_DOWNLOAD_IDLE_TIMEOUT_MS  30000 (model download stalls)
   --download-timeout-ms <n>  EDGE_STL_DOWNLOAD_TIMEOUT_MS    900000 (whole model download)
+  --max-aspect-ratio <x>     EDGE_STL_MAX_ASPECT_RATIO       8 (long side / short side; then 400)
+  --max-resized-pixels <n>   EDGE_STL_MAX_RESIZED_PIXELS     1638400 (4 x 640^2, after resizing; then 400)
+  --max-input-pixels <n>     EDGE_STL_MAX_INPUT_PIXELS       24000000 (decoded size; then 400)
+  --inference-timeout-ms <n> EDGE_STL_INFERENCE_TIMEOUT_MS   10000 (queue wait included; then 503)
   -h, --help
 
 Secrets come only from the environment, never from flags:
@@ -202,6 +220,10 @@ const FLAGS = {
   's3-timeout-ms': { type: 'string' },
   'download-idle-timeout-ms': { type: 'string' },
   'download-timeout-ms': { type: 'string' },
+  'max-aspect-ratio': { type: 'string' },
+  'max-resized-pixels': { type: 'string' },
+  'max-input-pixels': { type: 'string' },
+  'inference-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -272,6 +294,10 @@ export function parseEdgeAgentArgs(
     s3TimeoutMs: num('s3-timeout-ms', 100),
     downloadIdleTimeoutMs: num('download-idle-timeout-ms', 100),
     downloadTimeoutMs: num('download-timeout-ms', 100),
+    maxAspectRatio: num('max-aspect-ratio', 1, 1000, false),
+    maxResizedPixels: num('max-resized-pixels', 1),
+    maxInputPixels: num('max-input-pixels', 1),
+    inferenceTimeoutMs: num('inference-timeout-ms', 1),
   });
   return {
     help: false,

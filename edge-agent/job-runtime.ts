@@ -39,6 +39,8 @@ export class JobRuntime {
   target: string | null = null;
   failed: FailedInstall | null = null;
   installing: Promise<void> | null = null;
+  /** Why the active model is being reloaded (its engine became unusable), or null. */
+  resetting: string | null = null;
   inferences = 0;
   inferenceErrors = 0;
   samplesUploaded = 0;
@@ -59,7 +61,7 @@ export class JobRuntime {
 
   /** The state reported upstream. There is no "no model" state, so waiting for one is Loading. */
   get modelState(): ModelState {
-    if (this.target !== null) return 'Loading';
+    if (this.target !== null || this.resetting !== null) return 'Loading';
     if (this.failed) return 'FailedToLoad';
     return this.slot.active ? 'Loaded' : 'Loading';
   }

@@ -23,6 +23,10 @@ export class AgentMetrics {
   readonly heartbeats: Counter;
   readonly resultDeliveries: Counter<'sink' | 'result'>;
   readonly inflight: Gauge;
+  readonly inferencesDropped: Counter<'reason'>;
+  readonly engineResets: Counter<'job'>;
+  readonly inferenceEngine: Gauge<'job' | 'engine'>;
+  private readonly engines = new Map<string, string>();
   private readonly activeVersions = new Map<string, string>();
 
   constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
@@ -109,6 +113,36 @@ export class AgentMetrics {
       help: 'Inference requests running or waiting',
       registers,
     });
+    this.inferencesDropped = new Counter({
+      name: 'edge_agent_inferences_dropped_total',
+      help: 'Inferences answered without a result: client-gone (dropped before running) or deadline (503)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.engineResets = new Counter({
+      name: 'edge_agent_engine_resets_total',
+      help: 'Models reloaded because an inference error left the engine unusable',
+      labelNames: ['job'],
+      registers,
+    });
+    this.inferenceEngine = new Gauge({
+      name: 'edge_agent_inference_engine',
+      help: 'Engine serving each job (value 1): onnx (ONNX Runtime) or tfjs (the fallback)',
+      labelNames: ['job', 'engine'],
+      registers,
+    });
+  }
+
+  /** Records the engine serving a job (one series per job). */
+  setEngine(job: string, engine: string | null): void {
+    const previous = this.engines.get(job);
+    if (previous !== undefined) this.inferenceEngine.remove({ job, engine: previous });
+    if (engine) {
+      this.inferenceEngine.set({ job, engine }, 1);
+      this.engines.set(job, engine);
+    } else {
+      this.engines.delete(job);
+    }
   }
 
   /** Records the version serving a job (one series per job). */

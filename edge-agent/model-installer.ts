@@ -196,11 +196,13 @@ export class ModelInstaller {
 }
 
 /**
- * The ClassFactory's class for `alias`; the built-in algorithms (and TF.js) are imported on the
- * first miss only, so an agent that never loads a model never pays for them.
+ * The ClassFactory's class for `alias` (or its serving class, see SERVING_CLASSES); the built-in
+ * algorithms (and TF.js) are imported on the first miss only, so an agent that never loads a
+ * model never pays for them.
  */
 async function resolveBuiltInAlgorithm(alias: string): Promise<BaseModelConstructor> {
   if (!ClassFactory.has(ClassType.GENERAL, alias)) await import('./algorithms.js');
+  if (alias === 'FPN') return (await import('./algorithms.js')).SERVING_CLASSES[alias];
   return ClassFactory.get<BaseModelConstructor>(ClassType.GENERAL, alias);
 }
 

@@ -4,6 +4,7 @@ import type { AgentMetrics } from './metrics.js';
 import { MODEL_STATE_VALUE } from './metrics.js';
 import { ModelInstallError, type InstallRequest, type ModelInstaller } from './model-installer.js';
 import type { LoadedModel } from './model-slot.js';
+import { smokeTest } from './smoke-test.js';
 import type { InstalledModel, StateStore } from './state-store.js';
 
 export interface ModelManagerOptions {
@@ -13,6 +14,8 @@ export interface ModelManagerOptions {
   log: Logger;
   /** Delay before a retryable failure (download) of the same version is tried again, ms. */
   retryDelayMs: number;
+  /** Time the model gets on the built-in image when checking its engine after an error, ms. */
+  smokeTimeoutMs: number;
   /** Called when a job's model state changed (to report it at once). */
   onStateChange?: (rt: JobRuntime) => void;
 }
@@ -89,6 +92,58 @@ export class ModelManager {
     });
   }
 
+  /**
+   * After an inference error: when the model no longer answers the built-in image either, its
+   * engine is unusable (e.g. a native backend left in a bad state), so the job goes not ready and
+   * the same version is loaded afresh from disk. One bad request never leaves a node that fails
+   * every request. Never throws.
+   */
+  async checkEngine(rt: JobRuntime, loaded: LoadedModel, cause: unknown): Promise<void> {
+    if (rt.installing || rt.slot.active !== loaded) return;
+    try {
+      await smokeTest(loaded.model, loaded.manifest.classes, this.options.smokeTimeoutMs);
+      return; // the failure was this image's, the engine still works
+    } catch (err) {
+      if (rt.installing || rt.slot.active !== loaded) return;
+      const reason = `the engine failed after an inference error (${(cause as Error).message}): ${(err as Error).message}`;
+      const run = this.reload(rt, loaded, reason);
+      rt.installing = run;
+      try {
+        await run;
+      } finally {
+        if (rt.installing === run) rt.installing = null;
+      }
+    }
+  }
+
+  private async reload(rt: JobRuntime, broken: LoadedModel, reason: string): Promise<void> {
+    const { log, metrics, installer } = this.options;
+    rt.resetting = reason;
+    metrics.engineResets.inc({ job: rt.id });
+    log.error({ job: rt.id, version: broken.version, reason }, 'Model engine unusable: reloading the model');
+    // Not ready from here on; the broken model is disposed once its in-flight leases end.
+    void rt.slot.swap(null);
+    this.changed(rt);
+    try {
+      const fresh = await installer.loadInstalled(toInstalled(broken));
+      void rt.slot.swap(fresh);
+      this.recordEngine(rt, fresh);
+      log.info({ job: rt.id, version: fresh.version }, 'Model reloaded');
+    } catch (err) {
+      rt.failed = {
+        version: broken.version,
+        sha256: broken.sha256,
+        reason: (err as Error).message,
+        retryAfter: null,
+      };
+      metrics.setActiveModel(rt.id, null);
+      log.error({ err, job: rt.id, version: broken.version }, 'Reloading the model failed');
+    } finally {
+      rt.resetting = null;
+      this.changed(rt);
+    }
+  }
+
   private async runInstall(rt: JobRuntime, request: InstallRequest): Promise<void> {
     const { log, metrics } = this.options;
     rt.target = request.version ?? null;
@@ -134,6 +189,7 @@ export class ModelManager {
       job.previous = kept;
     });
     this.options.metrics.setActiveModel(rt.id, loaded.version);
+    this.recordEngine(rt, loaded);
     void drained.then(() =>
       this.options.installer
         .prune(rt.job, [active.version, ...(kept ? [kept.version] : [])])
@@ -141,6 +197,17 @@ export class ModelManager {
           this.options.log.warn({ err, job: rt.id }, 'Pruning old model versions failed');
         }),
     );
+  }
+
+  /** The engine a model serves with (when it says), in /metrics and the log. */
+  private recordEngine(rt: JobRuntime, loaded: LoadedModel): void {
+    const engine = (loaded.model as { engine?: { name: string; note: string } | null }).engine;
+    this.options.metrics.setEngine(rt.id, engine?.name ?? null);
+    if (engine)
+      this.options.log.info(
+        { job: rt.id, version: loaded.version, engine: engine.name, note: engine.note },
+        'Inference engine',
+      );
   }
 
   private changed(rt: JobRuntime): void {

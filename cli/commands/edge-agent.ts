@@ -19,12 +19,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   const running = await startEdgeAgent(parsed.options);
   await stopRequested;
-  // The backstop: whatever still holds the event loop when the deadline passes, the process goes.
-  const deadlineMs = running.config.limits.shutdownTimeoutMs;
-  setTimeout(() => {
-    console.error(`edge-agent: shutdown took longer than ${deadlineMs} ms; exiting`);
+  // The deadline holds whatever runs (a long inference, a stuck native call): past it the
+  // process exits; the outbox is crash-safe, so nothing committed is lost.
+  const { shutdownTimeoutMs } = running.config.limits;
+  const hardStop = setTimeout(() => {
+    console.error(`edge-agent: shutdown took longer than ${shutdownTimeoutMs} ms; exiting`);
     process.exit(1);
-  }, deadlineMs).unref();
+  }, shutdownTimeoutMs);
+  hardStop.unref();
   await running.close();
+  clearTimeout(hardStop);
   return 0;
 }

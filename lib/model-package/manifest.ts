@@ -34,4 +34,11 @@ export interface ModelManifest {
   };
   /** Files of the checkpoint, relative to the zip root (manifest excluded). */
   files: string[];
+  /** Present when the package also carries the model as ONNX graphs (e.g. for ONNX Runtime at the edge). */
+  onnx?: {
+    /** ONNX files among `files`, e.g. `model.onnx`. */
+    files: string[];
+    /** The ai.onnx opset the graphs import. */
+    opset: number;
+  };
 }

@@ -41,6 +41,15 @@ export function validateManifest(value: unknown): ModelManifest {
   }
   if (m.training !== undefined && !isObject(m.training)) problems.push('training must be an object');
   if (!isStringArray(m.files)) problems.push('files must be an array of strings');
+  if (m.onnx !== undefined) {
+    const onnx = m.onnx;
+    if (!isObject(onnx) || !isStringArray(onnx.files) || !Number.isInteger(onnx.opset)) {
+      problems.push('onnx must be { files: string[], opset: integer }');
+    } else if (isStringArray(m.files)) {
+      const missing = onnx.files.filter((f) => !(m.files as string[]).includes(f));
+      if (missing.length) problems.push(`onnx names files the package does not hold: ${missing.join(', ')}`);
+    }
+  }
   if (problems.length > 0) {
     throw new ModelPackageError('INVALID_MANIFEST', `Invalid manifest.json: ${problems.join('; ')}`);
   }

@@ -157,7 +157,25 @@ describe('sample durability', () => {
     const url = await started;
     const images = await Promise.all([1, 2, 3].map((i) => testImage(3000 + i)));
     const replies = images.map((image) => infer(url, image));
-    await new Promise((r) => setTimeout(r, 50));
+    // All three must have arrived (a fixed sleep raced the requests on a loaded machine):
+    // in flight plus answered.
+    await waitFor(
+      async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const count = (re: RegExp) =>
+          text
+            .match(re)
+            ?.slice(1)
+            .reduce((a, v) => a + Number(v), 0) ?? 0;
+        return (
+          count(/edge_agent_inflight_requests\{[^}]*\} (\d+)/) +
+            count(/edge_agent_infer_requests_total\{status="200"[^}]*\} (\d+)/) >=
+          3
+        );
+      },
+      10_000,
+      'three requests arrived',
+    );
     child.kill('SIGTERM');
     expect((await Promise.all(replies)).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await exited).toBe(0);

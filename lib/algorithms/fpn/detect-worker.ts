@@ -39,7 +39,7 @@ try {
         }),
     );
   });
-  port.postMessage({ ready: true, classes: model.classNames });
+  port.postMessage({ ready: true, classes: model.classNames, engine: model.engine });
 } catch (err) {
   port.postMessage({ ready: false, error: { message: err instanceof Error ? err.message : String(err) } });
 }

@@ -6,6 +6,19 @@ import { CorruptImageError } from '../../image/corrupt-image-error.js';
 import type { BackendChoice } from '../../tf/backend.js';
 import { spawnWorker } from './spawn-worker.js';
 
+/** Which engine a model serves with, and why. */
+export interface FpnEngine {
+  name: 'onnx' | 'tfjs';
+  note: string;
+}
+
+interface WorkerReady {
+  ready: boolean;
+  classes?: string[];
+  engine?: FpnEngine;
+  error?: { message: string };
+}
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -13,6 +26,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Set when the thread died: its calls fail at once instead of waiting forever. */
+  dead: Error | null;
   busy: number;
   pending: Map<number, Pending>;
 }
@@ -46,6 +61,8 @@ export class FpnWorkerPool {
   private constructor(
     private readonly slots: Slot[],
     readonly classes: string[],
+    /** The engine the workers serve with, and why (see FpnModel.engine). */
+    readonly engine: FpnEngine,
   ) {}
 
   static async open(modelZip: string, options: PoolOptions = {}): Promise<FpnWorkerPool> {
@@ -54,10 +71,10 @@ export class FpnWorkerPool {
     const started = await Promise.allSettled(
       Array.from({ length: n }, async () => {
         const worker = spawnWorker('detect-worker', workerData);
-        const classes = await new Promise<string[]>((resolve, reject) => {
-          worker.once('message', (m: { ready: boolean; classes?: string[]; error?: { message: string } }) =>
+        const ready = await new Promise<{ classes: string[]; engine: FpnEngine }>((resolve, reject) => {
+          worker.once('message', (m: WorkerReady) =>
             m.ready
-              ? resolve(m.classes!)
+              ? resolve({ classes: m.classes!, engine: m.engine! })
               : reject(new EdgeStlError('MODEL_LOAD_FAILED', m.error?.message ?? 'worker failed')),
           );
           worker.once('error', reject);
@@ -65,7 +82,7 @@ export class FpnWorkerPool {
           await worker.terminate();
           throw err;
         });
-        return { worker, classes };
+        return { worker, ...ready };
       }),
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -75,7 +92,7 @@ export class FpnWorkerPool {
       throw failed.reason;
     }
     const slots = ok.map(({ worker }) => {
-      const slot: Slot = { worker, busy: 0, pending: new Map() };
+      const slot: Slot = { worker, dead: null, busy: 0, pending: new Map() };
       worker.on(
         'message',
         (m: { id: number; result?: unknown; error?: { message: string; code?: string; file?: string } }) => {
@@ -91,9 +108,14 @@ export class FpnWorkerPool {
         for (const p of slot.pending.values()) p.reject(err);
         slot.pending.clear();
       });
+      worker.on('exit', (code) => {
+        slot.dead = new EdgeStlError('ENGINE_DEAD', `the inference thread exited (code ${code})`);
+        for (const p of slot.pending.values()) p.reject(slot.dead);
+        slot.pending.clear();
+      });
       return slot;
     });
-    return new FpnWorkerPool(slots, ok[0].classes);
+    return new FpnWorkerPool(slots, ok[0].classes, ok[0].engine);
   }
 
   /** Number of worker threads. */
@@ -103,6 +125,7 @@ export class FpnWorkerPool {
 
   private call<T>(op: 'detect' | 'predict', images: ImageSource[]): Promise<T> {
     const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (slot.dead) return Promise.reject(slot.dead);
     const id = this.nextId++;
     slot.busy++;
     return new Promise<T>((resolve, reject) => {

@@ -93,8 +93,10 @@ export class FpnDetector {
     const key = ps.map((p) => `${p.shape[1]}x${p.shape[2]}`).join(',');
     let a = this.anchorCache.get(key);
     if (!a) {
-      const sizes = ps.map((p) => ({ height: p.shape[1], width: p.shape[2] }));
-      a = allAnchors(sizes, LEVEL_STRIDES, this.cfg.anchor_sizes, this.cfg.anchor_ratios);
+      a = levelAnchors(
+        this.cfg,
+        ps.map((p) => ({ height: p.shape[1], width: p.shape[2] })),
+      );
       this.anchorCache.set(key, a);
     }
     return a;
@@ -262,18 +264,9 @@ export class FpnDetector {
         levelStart,
         4,
       );
-      const prop = proposals(logitData, deltaData, anchors, levelStart, width, height, {
-        preTopK: cfg.pre_nms_topk_test,
-        postTopK: cfg.post_nms_topk_test,
-        nmsIou: cfg.rpn_nms_iou,
-      });
-      boxes = prop.boxes;
+      boxes = testProposals(cfg, logitData, deltaData, anchors, levelStart, width, height);
       if (boxes.length === 0) return [];
-      const requests: RoiRequest[] = [];
-      for (let r = 0; r < boxes.length / 4; r++) {
-        const b = boxes.subarray(r * 4, r * 4 + 4);
-        requests.push({ batch: 0, level: roiLevel(b[0], b[1], b[2], b[3]), box: [b[0], b[1], b[2], b[3]] });
-      }
+      const requests = roiRequests(boxes);
       stage2 = tf.tidy(() => {
         const head = this.head(stage1.ps, requests);
         return { probs: tf.softmax(head.clsLogits), deltas: head.deltas };
@@ -287,44 +280,81 @@ export class FpnDetector {
         stage2.probs.data(),
         stage2.deltas.data(),
       ])) as Float32Array[];
-      return this.postprocess(boxes, probs, deltas, width, height);
+      return postprocessDetections(this.cfg, this.numClasses, boxes, probs, deltas, width, height);
     } finally {
       tf.dispose([stage2.probs, stage2.deltas]);
     }
   }
+}
 
-  /** Per class: decode, score threshold, NMS (IoU `nms_iou`), at most `max_per_class`. */
-  private postprocess(
-    boxes: Float32Array,
-    probs: Float32Array,
-    deltas: Float32Array,
-    width: number,
-    height: number,
-  ): RawDetection[] {
-    const k = this.numClasses;
-    const r = boxes.length / 4;
-    const out: RawDetection[] = [];
-    for (let c = 1; c <= k; c++) {
-      const cand: number[] = [];
-      for (let i = 0; i < r; i++) if (probs[i * (k + 1) + c] >= this.cfg.score_threshold) cand.push(i);
-      if (cand.length === 0) continue;
-      const decoded = new Float32Array(cand.length * 4);
-      cand.forEach((i, j) =>
-        decodeInto(decoded, j * 4, boxes, i, deltas, i * 4 * k + (c - 1) * 4, ROI_BOX_WEIGHTS, width, height),
-      );
-      const scores = cand.map((i) => probs[i * (k + 1) + c]);
-      const order = [...cand.keys()].filter(
-        (j) => decoded[j * 4 + 2] > decoded[j * 4] && decoded[j * 4 + 3] > decoded[j * 4 + 1],
-      );
-      order.sort((p, q) => scores[q] - scores[p]);
-      for (const j of nms(decoded, order, this.cfg.nms_iou, this.cfg.max_per_class)) {
-        out.push({
-          label: c,
-          score: scores[j],
-          box: [decoded[j * 4], decoded[j * 4 + 1], decoded[j * 4 + 2], decoded[j * 4 + 3]],
-        });
-      }
+/** Per class: decode, score threshold, NMS (IoU `nms_iou`), at most `max_per_class`. */
+export function postprocessDetections(
+  cfg: FpnConfig,
+  numClasses: number,
+  boxes: Float32Array,
+  probs: Float32Array,
+  deltas: Float32Array,
+  width: number,
+  height: number,
+): RawDetection[] {
+  const k = numClasses;
+  const r = boxes.length / 4;
+  const out: RawDetection[] = [];
+  for (let c = 1; c <= k; c++) {
+    const cand: number[] = [];
+    for (let i = 0; i < r; i++) if (probs[i * (k + 1) + c] >= cfg.score_threshold) cand.push(i);
+    if (cand.length === 0) continue;
+    const decoded = new Float32Array(cand.length * 4);
+    cand.forEach((i, j) =>
+      decodeInto(decoded, j * 4, boxes, i, deltas, i * 4 * k + (c - 1) * 4, ROI_BOX_WEIGHTS, width, height),
+    );
+    const scores = cand.map((i) => probs[i * (k + 1) + c]);
+    const order = [...cand.keys()].filter(
+      (j) => decoded[j * 4 + 2] > decoded[j * 4] && decoded[j * 4 + 3] > decoded[j * 4 + 1],
+    );
+    order.sort((p, q) => scores[q] - scores[p]);
+    for (const j of nms(decoded, order, cfg.nms_iou, cfg.max_per_class)) {
+      out.push({
+        label: c,
+        score: scores[j],
+        box: [decoded[j * 4], decoded[j * 4 + 1], decoded[j * 4 + 2], decoded[j * 4 + 3]],
+      });
     }
-    return out;
   }
+  return out;
+}
+
+/** Anchors of every level for feature maps of the given sizes, with each level's first index. */
+export function levelAnchors(
+  cfg: FpnConfig,
+  sizes: Array<{ height: number; width: number }>,
+): { anchors: Float32Array; levelStart: number[] } {
+  return allAnchors(sizes, LEVEL_STRIDES, cfg.anchor_sizes, cfg.anchor_ratios);
+}
+
+/** Test-time proposals of one image (boxes `[P*4]` in the input frame). */
+export function testProposals(
+  cfg: FpnConfig,
+  logits: Float32Array,
+  deltas: Float32Array,
+  anchors: Float32Array,
+  levelStart: number[],
+  width: number,
+  height: number,
+): Float32Array {
+  return proposals(logits, deltas, anchors, levelStart, width, height, {
+    preTopK: cfg.pre_nms_topk_test,
+    postTopK: cfg.post_nms_topk_test,
+    nmsIou: cfg.rpn_nms_iou,
+  }).boxes;
+}
+
+/** One ROI Align request per proposal, on the FPN level its size picks. */
+export function roiRequests(boxes: Float32Array): RoiRequest[] {
+  const requests: RoiRequest[] = [];
+  for (let r = 0; r < boxes.length / 4; r++) {
+    const b = boxes.subarray(r * 4, r * 4 + 4);
+    requests.push({ batch: 0, level: roiLevel(b[0], b[1], b[2], b[3]), box: [b[0], b[1], b[2], b[3]] });
+  }
+  return requests;
 }

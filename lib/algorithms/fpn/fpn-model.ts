@@ -1,5 +1,5 @@
 import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassFactory } from '../../algorithm/class-factory.js';
@@ -24,6 +24,9 @@ import { readCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoi
 import { resolveConfig, resolveLoadedConfig, type FpnConfig } from './config.js';
 import { FpnDetector, inputTensor, padTo32, type RawDetection } from './detector.js';
 import { packModel, unpackModel } from './model-zip.js';
+import { exportFpnOnnx, ONNX_FILES } from './onnx-export.js';
+import { OnnxFpnDetector } from './onnx-detector.js';
+import { ONNX_OPSET } from './onnx-graph.js';
 import { ParamStore } from './params.js';
 import { MomentumSgd } from './sgd.js';
 import { classesOf } from './train-data.js';
@@ -52,6 +55,8 @@ export class FpnModel implements BaseModel {
   private classes: string[] = [];
   private params?: ParamStore;
   private detector?: FpnDetector;
+  private onnx?: OnnxFpnDetector;
+  private engineNote = 'tfjs: no model loaded';
   private checkpointDir?: string;
   private metrics: Record<string, number> = {};
   private parentVersion: string | null = null;
@@ -72,6 +77,14 @@ export class FpnModel implements BaseModel {
   /** The resolved configuration (after `load`, the model's own). */
   get config(): Readonly<FpnConfig> {
     return this.cfg;
+  }
+
+  /**
+   * The inference engine serving `detect`/`predict` and why: `onnx` (ONNX Runtime, when the
+   * package carries model.onnx) or `tfjs` (no ONNX graphs, `engine: tfjs`, or ORT did not load).
+   */
+  get engine(): { name: 'onnx' | 'tfjs'; note: string } {
+    return { name: this.onnx ? 'onnx' : 'tfjs', note: this.engineNote };
   }
 
   /** Class names, label order. */
@@ -99,6 +112,10 @@ export class FpnModel implements BaseModel {
 
   async train(trainData: Dataset, validData: Dataset | undefined, options: TrainOptions): Promise<string> {
     await this.ready();
+    // Training changes the weights: an ONNX session of the loaded ones would answer for the old model.
+    await this.onnx?.dispose();
+    this.onnx = undefined;
+    this.engineNote = 'tfjs: weights being trained';
     const given = this.hp.classes;
     const classes = Array.isArray(given)
       ? given.map(String)
@@ -252,7 +269,12 @@ export class FpnModel implements BaseModel {
       },
       this.params.named(),
     );
+    // The edge serves the same weights with ONNX Runtime; training stays on TF.js.
+    const onnx = exportFpnOnnx(this.params, this.cfg, this.classes.length);
+    await writeFile(join(dir, ONNX_FILES.features), onnx.features);
+    await writeFile(join(dir, ONNX_FILES.boxHead), onnx.boxHead);
     await packModel(dir, path, {
+      onnx: { files: [ONNX_FILES.features, ONNX_FILES.boxHead], opset: ONNX_OPSET },
       classes: this.classes,
       inputShortSide: this.cfg.short_side,
       hyperparameters: this.hp,
@@ -268,9 +290,11 @@ export class FpnModel implements BaseModel {
   async load(modelZip: string): Promise<void> {
     await this.ready();
     let dir = modelZip;
+    let hasOnnx = false;
     if (!(await stat(modelZip)).isDirectory()) {
       dir = await this.tempDir('edge-stl-fpn-load-');
       const manifest = await unpackModel(modelZip, dir);
+      hasOnnx = manifest.onnx?.files.includes(ONNX_FILES.features) === true;
       // A model trained from this one names it as its parent (when it was a published version).
       this.parentVersion = manifest.version ?? null;
       this.metrics = { ...manifest.metrics };
@@ -286,12 +310,57 @@ export class FpnModel implements BaseModel {
     }
     this.trainInfo = { iterations: meta.iteration, trainSeconds: meta.trainSeconds };
     this.checkpointDir = dir;
+    await this.openEngine(dir, hasOnnx);
     await this.warmUp();
     log.info({ model: modelZip, classes: this.classes, backbone: this.cfg.backbone }, 'FPN model loaded');
   }
 
+  /**
+   * ONNX Runtime when the package carries the graphs and `engine` allows it; TF.js otherwise,
+   * with the reason logged (and kept in {@link engine} for the agent's /metrics).
+   */
+  private async openEngine(dir: string, hasOnnx: boolean): Promise<void> {
+    await this.onnx?.dispose();
+    this.onnx = undefined;
+    const wanted = String(this.hp.engine ?? 'auto');
+    if (wanted === 'tfjs') {
+      this.engineNote = 'tfjs: engine=tfjs requested';
+    } else if (!hasOnnx) {
+      if (wanted === 'onnx')
+        throw new EdgeStlError('NO_ONNX', 'engine=onnx: the model package has no model.onnx');
+      this.engineNote = 'tfjs: the model package has no model.onnx';
+      log.warn({}, 'No model.onnx in the model package: serving with TF.js');
+    } else {
+      const threads = Number(this.hp.onnx_threads ?? availableParallelism());
+      try {
+        this.onnx = await OnnxFpnDetector.open(dir, this.cfg, this.classes.length, threads);
+        this.engineNote = `onnx: ONNX Runtime, ${threads} intra-op threads`;
+      } catch (err) {
+        if (wanted === 'onnx') throw err;
+        this.engineNote = `tfjs: ONNX Runtime failed to load (${(err as Error).message})`;
+        log.warn({ err }, 'ONNX Runtime failed to load: serving with TF.js');
+      }
+    }
+    log.info({ engine: this.engine.name, note: this.engineNote }, 'FPN inference engine');
+  }
+
   private async warmUp(): Promise<void> {
     const s = padTo32(this.cfg.short_side);
+    if (this.onnx) {
+      const blank = new Uint8Array(s * s * 3).fill(128);
+      const img = {
+        name: 'warm-up',
+        data: blank,
+        width: s,
+        height: s,
+        originalWidth: s,
+        originalHeight: s,
+        scaleX: 1,
+        scaleY: 1,
+      };
+      await this.onnx.detect(img);
+      return;
+    }
     const x = tf.zeros([1, s, s, 3]) as tf.Tensor4D;
     try {
       await this.detector!.detect(x, s, s);
@@ -302,6 +371,7 @@ export class FpnModel implements BaseModel {
 
   private async run(img: ResizedImage): Promise<RawDetection[]> {
     if (!this.detector) throw new ModelNotReadyError('no model: train or load one first');
+    if (this.onnx) return this.onnx.detect(img);
     const x = inputTensor([img], padTo32(img.height), padTo32(img.width));
     try {
       return await this.detector.detect(x, img.width, img.height);
@@ -371,6 +441,8 @@ export class FpnModel implements BaseModel {
   }
 
   async dispose(): Promise<void> {
+    await this.onnx?.dispose();
+    this.onnx = undefined;
     this.params?.dispose();
     this.params = undefined;
     this.detector = undefined;

@@ -7,3 +7,4 @@ export {
   type SyntheticDatasetOptions,
 } from './synthetic-dataset.js';
 export { FpnWorkerPool, type PoolOptions } from './detector-pool.js';
+export { ThreadedFpnModel } from './threaded-model.js';

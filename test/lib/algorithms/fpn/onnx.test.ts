@@ -1,0 +1,125 @@
+/**
+ * The ONNX export of the FPN and its ONNX Runtime engine: a tiny model trained on generated
+ * images is saved (model.zip with model.onnx), loaded with each engine, and both must answer
+ * box for box and give the same Ianvs f1_score.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FpnModel, writeSyntheticDataset } from '../../../../lib/algorithms/fpn/index.js';
+import { FpnWorkerPool } from '../../../../lib/algorithms/fpn/detector-pool.js';
+import { evaluateMetrics } from '../../../../lib/metrics/evaluate.js';
+import { loadDataset, type Dataset } from '../../../../lib/dataset/index.js';
+import { readManifest, writeModelPackage } from '../../../../lib/model-package/index.js';
+import { unpackModel } from '../../../../lib/algorithms/fpn/model-zip.js';
+import { iou } from '../../../../lib/algorithms/fpn/box-utils.js';
+import type { Detection } from '../../../../lib/algorithm/index.js';
+
+let work: string;
+let zip: string;
+let split: Dataset;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'fpn-onnx-'));
+  const train = await writeSyntheticDataset(join(work, 'train'), { images: 6 });
+  const test = await writeSyntheticDataset(join(work, 'test'), { images: 6, seed: 99 });
+  const model = new FpnModel({ preset: 'tiny', max_iteration: 12, seed: 3 });
+  await model.train(await loadDataset(train.indexPath), undefined, { workDir: join(work, 'run') });
+  zip = await model.save(join(work, 'model.zip'));
+  await model.dispose();
+  split = await loadDataset(test.indexPath);
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+const overlap = (a: Detection, b: Detection) =>
+  iou(
+    [a.box.xmin, a.box.ymin, a.box.xmax, a.box.ymax],
+    0,
+    [b.box.xmin, b.box.ymin, b.box.xmax, b.box.ymax],
+    0,
+  );
+
+describe('FPN on ONNX Runtime', () => {
+  it('model.zip carries model.onnx and box-head.onnx, and the manifest says so', async () => {
+    const manifest = await readManifest(zip);
+    expect(manifest.files).toEqual(expect.arrayContaining(['model.onnx', 'box-head.onnx', 'weights.bin']));
+    expect(manifest.onnx).toEqual({ files: ['model.onnx', 'box-head.onnx'], opset: 13 });
+  });
+
+  // ONNX Runtime runs in a worker thread, as the agent runs it (and jest's realm would trip the
+  // binding's typed-array checks in-thread); TF.js runs here.
+  it('answers as TF.js does: box for box (IoU >= 0.99, score within 1e-3), same f1_score', async () => {
+    // A low threshold so that the comparison covers many boxes, not just the confident few.
+    const hp = { score_threshold: 0.05 };
+    const onnx = await FpnWorkerPool.open(zip, {
+      workers: 1,
+      overrides: { ...hp, engine: 'onnx', onnx_threads: 1 },
+    });
+    const tfjs = new FpnModel({ ...hp, engine: 'tfjs' });
+    try {
+      await tfjs.load(zip);
+      expect(onnx.engine).toEqual({
+        name: 'onnx',
+        note: expect.stringContaining('ONNX Runtime, 1 intra-op'),
+      });
+      expect(tfjs.engine.name).toBe('tfjs');
+      let compared = 0;
+      for (const sample of split.samples) {
+        const [a, b] = [await onnx.detect(sample.imagePath), await tfjs.detect(sample.imagePath)];
+        expect(a.length).toBe(b.length);
+        a.forEach((d, i) => {
+          expect(d.class).toBe(b[i].class);
+          expect(Math.abs(d.score - b[i].score)).toBeLessThanOrEqual(1e-3);
+          expect(overlap(d, b[i])).toBeGreaterThanOrEqual(0.99);
+        });
+        compared += a.length;
+      }
+      expect(compared).toBeGreaterThan(0);
+      const paths = split.samples.map((s) => s.imagePath);
+      const classes = [...tfjs.classNames];
+      // A tiny model trained for seconds rarely reaches IoU 0.5; f1@0.1 makes the comparison bite.
+      const names = ['f1_score', 'f1@0.1'];
+      const fa = await evaluateMetrics(split, await onnx.predict(paths), names, { classes });
+      const fb = await evaluateMetrics(split, await tfjs.predict(paths), names, { classes });
+      expect(fa['f1@0.1']).toBeGreaterThan(0);
+      for (const name of names) expect(fa[name].toFixed(4)).toBe(fb[name].toFixed(4));
+    } finally {
+      await Promise.all([onnx.close(), tfjs.dispose()]);
+    }
+  });
+
+  it('serves with ONNX Runtime by default, and with TF.js when asked, saying why', async () => {
+    const auto = await FpnWorkerPool.open(zip, { workers: 1 });
+    const tfjs = await FpnWorkerPool.open(zip, { workers: 1, overrides: { engine: 'tfjs' } });
+    try {
+      expect(auto.engine.name).toBe('onnx');
+      expect(tfjs.engine).toEqual({ name: 'tfjs', note: expect.stringContaining('engine=tfjs') });
+    } finally {
+      await Promise.all([auto.close(), tfjs.close()]);
+    }
+  });
+
+  it('falls back to TF.js, saying why, without model.onnx or when ONNX Runtime cannot load it', async () => {
+    const dir = join(work, 'unpacked');
+    const manifest = await unpackModel(zip, dir);
+    // A checkpoint directory: the TF.js weights without the ONNX graphs.
+    await rm(join(dir, 'model.onnx'));
+    const plain = new FpnModel({});
+    await plain.load(dir);
+    expect(plain.engine).toEqual({ name: 'tfjs', note: expect.stringContaining('no model.onnx') });
+    expect((await plain.detect(split.samples[0].imagePath)).length).toBeGreaterThanOrEqual(0);
+    await plain.dispose();
+    await expect(new FpnModel({ engine: 'onnx' }).load(dir)).rejects.toThrow(/no model.onnx/);
+
+    // A package whose model.onnx ONNX Runtime refuses.
+    await writeFile(join(dir, 'model.onnx'), 'not an onnx graph');
+    await rm(join(dir, 'manifest.json'), { force: true });
+    const broken = join(work, 'broken-onnx.zip');
+    const { files: _files, ...rest } = manifest;
+    await writeModelPackage({ dir, manifest: rest, out: broken });
+    const fallback = new FpnModel({});
+    await fallback.load(broken);
+    expect(fallback.engine).toEqual({ name: 'tfjs', note: expect.stringContaining('ONNX Runtime failed') });
+    await fallback.dispose();
+  });
+});
