@@ -90,7 +90,9 @@ async function pull(argv: string[]): Promise<number> {
       signal: controller.signal,
     });
     bar?.done();
-    console.error(pulled.fetched ? `pulled ${name} into ${pulled.root}` : `${name} is already in ${pulled.root}`);
+    console.error(
+      pulled.fetched ? `pulled ${name} into ${pulled.root}` : `${name} is already in ${pulled.root}`,
+    );
     console.log(
       JSON.stringify({
         root: pulled.root,
@@ -114,7 +116,10 @@ async function check(argv: string[]): Promise<number> {
   });
   if (values.help) return help();
   if (positionals.length !== 1) throw new UsageError(`check expects one DIR or INDEX\n\n${USAGE}`);
-  const classes = values.classes?.split(',').map((c) => c.trim()).filter(Boolean);
+  const classes = values.classes
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (classes !== undefined && classes.length === 0)
     throw new UsageError('--classes expects a comma-separated list of class names');
   const reports = await checkDataset(positionals[0]!, classes ? { classes } : {});
@@ -135,7 +140,8 @@ function printReport(r: IndexCheckReport): void {
 function intFlag(value: string | undefined, flag: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
   return n;
 }
 

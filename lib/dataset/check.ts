@@ -69,7 +69,10 @@ async function isFile(path: string): Promise<boolean> {
  * every annotation parses, its size is the image's, its boxes lie inside the image and its
  * classes are known. Each problem names the file at fault.
  */
-export async function checkIndex(indexPath: string, options: CheckDatasetOptions = {}): Promise<IndexCheckReport> {
+export async function checkIndex(
+  indexPath: string,
+  options: CheckDatasetOptions = {},
+): Promise<IndexCheckReport> {
   const known = new Set(options.classes ?? IANVS_PCB_AOI_CLASSES);
   const report: IndexCheckReport = {
     index: indexPath,

@@ -70,7 +70,10 @@ export class DatasetArchiveError extends EdgeStlError {
  * safety rules into a staging directory, checks the Ianvs layout there, and only then renames it
  * into place. A refused archive is deleted together with everything unpacked from it.
  */
-export async function pullDataset(name: PublicDatasetName, options: PullDatasetOptions): Promise<PulledDataset> {
+export async function pullDataset(
+  name: PublicDatasetName,
+  options: PullDatasetOptions,
+): Promise<PulledDataset> {
   const spec = PUBLIC_DATASETS[name];
   const dir = resolve(options.dir);
   const root = join(dir, name);
@@ -136,7 +139,9 @@ async function exists(path: string): Promise<boolean> {
 /** The directory holding the splits: the archive's top, or its one top-level folder. */
 async function datasetTop(content: string, splits: readonly string[]): Promise<string> {
   if (await exists(join(content, splits[0]!, 'index.txt'))) return content;
-  const names = (await readdir(content, { withFileTypes: true })).filter((e) => !e.name.startsWith('__MACOSX'));
+  const names = (await readdir(content, { withFileTypes: true })).filter(
+    (e) => !e.name.startsWith('__MACOSX'),
+  );
   if (names.length === 1 && names[0]!.isDirectory()) return join(content, names[0]!.name);
   return content;
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BucketName, NamespaceName, ObjectName } from './names.js';
+import { BucketName, NamespaceName, ObjectName, SampleId } from './names.js';
 
 /**
  * The edge-coordination protocol. Edge nodes sit behind NAT, so the agent pulls: it POSTs a
@@ -111,9 +111,6 @@ export const HeartbeatReply = Type.Object(
   { additionalProperties: false },
 );
 export type HeartbeatReply = Static<typeof HeartbeatReply>;
-
-/** Sample ids are hex digests (the agent derives them from the image), so they are safe in keys. */
-export const SampleId = Type.String({ pattern: '^[0-9a-f]{16,64}$' });
 
 /** `POST /v1/agents/:node/sample-urls`: where to PUT one kept sample of one job. */
 export const SampleUrlsRequest = Type.Object({ job: JobKey, id: SampleId }, { additionalProperties: false });

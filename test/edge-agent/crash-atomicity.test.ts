@@ -19,6 +19,7 @@ import type { ObjectStore } from '../../lib/storage/object-store.js';
 import { testStore } from '../support/env.js';
 import { waitFor } from './support/agent-harness.js';
 import { SAMPLES, VERSIONS, sampleOf, versionText } from './support/crash-samples.js';
+import { StoreSampleTarget } from '../../edge-agent/sample-target.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SUPPORT = join(ROOT, 'test/edge-agent/support');
@@ -193,7 +194,7 @@ async function drain(outbox: Outbox, store: ObjectStore): Promise<string[]> {
   });
   const uploader = new Uploader({
     outbox,
-    store: counting,
+    target: new StoreSampleTarget(counting, () => undefined),
     metrics: new AgentMetrics('crash-node', { defaultMetrics: false }),
     log: createLogger('crash-test', { level: 'warn' }),
     concurrency: 2,

@@ -20,6 +20,7 @@ import {
 import { startBlackHole, startTrickleServer } from './support/bad-peers.js';
 import { spawnAgent } from './support/spawn-agent.js';
 import { tinyModelZip } from './support/tiny-model.js';
+import { StoreSampleTarget } from '../../edge-agent/sample-target.js';
 
 afterAll(removeTempDirs);
 
@@ -51,7 +52,7 @@ describe('S3 calls have a deadline', () => {
     const store = createObjectStore({ ...testS3Config(), endpoint: hole.url }, { requestTimeoutMs: 300 });
     const uploader = new Uploader({
       outbox,
-      store,
+      target: new StoreSampleTarget(store, () => undefined),
       metrics,
       log: testLogger(),
       concurrency: 2,

@@ -33,7 +33,9 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const error = jest
+    .spyOn(console, 'error')
+    .mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   try {
     const code = await run(argv);
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -62,7 +64,8 @@ describe('edge-stl dataset check', () => {
     expect(code).toBe(0);
     const train = reports[1]!;
     expect(out).toContain(`${train.index}: 5 images, 5 annotated, ${train.boxes} boxes`);
-    for (const [name, n] of Object.entries(train.perClass)) expect(out).toMatch(new RegExp(`${name}\\s+${n}\\n?`));
+    for (const [name, n] of Object.entries(train.perClass))
+      expect(out).toMatch(new RegExp(`${name}\\s+${n}\\n?`));
   });
 
   it('every fault is reported with its file, and the exit code is 1', async () => {
@@ -115,7 +118,10 @@ describe('edge-stl dataset check', () => {
     await writeFile(join(split, 'index.txt'), 'a.jpeg b.xml c\n');
     report = await checkIndex(join(split, 'index.txt'));
     expect(report.problems).toEqual([
-      { file: join(split, 'index.txt'), message: expect.stringMatching(/index\.txt:1: expected "image \[annotation\]"/) },
+      {
+        file: join(split, 'index.txt'),
+        message: expect.stringMatching(/index\.txt:1: expected "image \[annotation\]"/),
+      },
     ]);
   });
 

@@ -32,7 +32,9 @@ function archiveServer(body: Buffer) {
     served.push(row);
     res.writeHead(start > 0 ? 206 : 200, {
       'content-length': rest.length,
-      ...(start > 0 ? { 'content-range': `bytes ${start}-${state.body.length - 1}/${state.body.length}` } : {}),
+      ...(start > 0
+        ? { 'content-range': `bytes ${start}-${state.body.length - 1}/${state.body.length}` }
+        : {}),
     });
     if (state.cuts > 0) {
       state.cuts -= 1;
@@ -149,15 +151,25 @@ describe('dataset pull', () => {
     const err = await pullDataset('pcb-aoi', { dir, url }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetArchiveError);
     // Refused while unpacking (earlier entries were already written), not at the central directory.
-    expect((err as Error).message).toMatch(/pcb-aoi\.zip refused: Entry "[^"]+" holds corrupt compressed data/);
+    expect((err as Error).message).toMatch(
+      /pcb-aoi\.zip refused: Entry "[^"]+" holds corrupt compressed data/,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 
   it.each([
-    ['a path that climbs out', [{ name: '../escape.txt', data: 'x' }], /refused: Unsafe entry name "\.\.\/escape\.txt": path traversal/],
+    [
+      'a path that climbs out',
+      [{ name: '../escape.txt', data: 'x' }],
+      /refused: Unsafe entry name "\.\.\/escape\.txt": path traversal/,
+    ],
     ['a symlink', [{ name: 'train_data/link', mode: 0o120777, data: '/etc/passwd' }], /refused: .*symlink/],
     ['no test_data split', 'no-test', /not an Ianvs pcb-aoi dataset: .*test_data\/index\.txt/],
-    ['an index naming a missing file', 'missing-file', /not an Ianvs pcb-aoi dataset: .*missing-0000\.jpeg is missing/],
+    [
+      'an index naming a missing file',
+      'missing-file',
+      /not an Ianvs pcb-aoi dataset: .*missing-0000\.jpeg is missing/,
+    ],
   ] as const)('an archive with %s is refused and leaves nothing', async (_what, extra, message) => {
     let list = await entries('');
     if (extra === 'no-test') list = list.filter((e) => !String(e.name).startsWith('test_data/'));
@@ -177,7 +189,9 @@ describe('dataset pull', () => {
     const url = await server.start();
     const saved = { url: process.env.EDGE_STL_PCB_AOI_URL, xdg: process.env.XDG_CACHE_HOME };
     const out: string[] = [];
-    const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const log = jest
+      .spyOn(console, 'log')
+      .mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
     const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       process.env.EDGE_STL_PCB_AOI_URL = url;
@@ -206,7 +220,9 @@ describe('dataset pull', () => {
       }
     }
     await expect(run(['pull', 'imagenet'])).rejects.toThrow(/known: pcb-aoi/);
-    await expect(run(['pull', 'pcb-aoi', '--url', 'ftp://x/y.zip'])).rejects.toThrow(/http:\/\/ or https:\/\//);
+    await expect(run(['pull', 'pcb-aoi', '--url', 'ftp://x/y.zip'])).rejects.toThrow(
+      /http:\/\/ or https:\/\//,
+    );
   });
 
   it('the default directory follows XDG_CACHE_HOME, else ~/.cache', () => {

@@ -41,7 +41,17 @@ async function bytesOf(split: string): Promise<Record<string, string>> {
 describe('edge-stl dataset synth', () => {
   it('writes a split that dataset check passes; the same seed gives the same bytes', async () => {
     const a = join(dir, 'a');
-    const { code, out } = await cli('synth', '--out', a, '--count', '4', '--seed', '3', '--split', 'test_data');
+    const { code, out } = await cli(
+      'synth',
+      '--out',
+      a,
+      '--count',
+      '4',
+      '--seed',
+      '3',
+      '--split',
+      'test_data',
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(out.at(-1)!);
     expect(summary).toMatchObject({ index: join(a, 'index.txt'), images: 4 });
@@ -52,10 +62,28 @@ describe('edge-stl dataset synth', () => {
     expect(checked.out[0]).toBe(`${join(a, 'index.txt')}: 4 images, 4 annotated, ${summary.boxes} boxes`);
 
     const b = join(dir, 'b');
-    expect((await cli('synth', '--out', b, '--count', '4', '--seed', '3', '--split', 'test_data')).code).toBe(0);
+    expect((await cli('synth', '--out', b, '--count', '4', '--seed', '3', '--split', 'test_data')).code).toBe(
+      0,
+    );
     expect(await bytesOf(b)).toEqual(await bytesOf(a));
     const line2 = join(dir, 'line2');
-    expect((await cli('synth', '--out', line2, '--count', '4', '--seed', '3', '--split', 'test_data', '--line', '2')).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'synth',
+          '--out',
+          line2,
+          '--count',
+          '4',
+          '--seed',
+          '3',
+          '--split',
+          'test_data',
+          '--line',
+          '2',
+        )
+      ).code,
+    ).toBe(0);
     expect((await cli('check', line2)).code).toBe(0);
     expect(await bytesOf(line2)).not.toEqual(await bytesOf(a));
   });
@@ -63,7 +91,9 @@ describe('edge-stl dataset synth', () => {
   it('misuse is a UsageError naming the flag', async () => {
     await expect(run(['synth'])).rejects.toThrow(/--out DIR/);
     await expect(run(['synth', '--out', dir, '--line', '3'])).rejects.toThrow(/--line must be 1 or 2/);
-    await expect(run(['synth', '--out', dir, '--count', '0'])).rejects.toThrow(/--count must be an integer >= 1/);
+    await expect(run(['synth', '--out', dir, '--count', '0'])).rejects.toThrow(
+      /--count must be an integer >= 1/,
+    );
     await expect(run(['synth', '--out', dir, '--split', '../x'])).rejects.toThrow(UsageError);
     await expect(run(['nope'])).rejects.toThrow(/valid: pull, check, synth/);
   });
