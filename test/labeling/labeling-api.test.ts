@@ -309,7 +309,7 @@ describe('labeling API', () => {
     const unlocked = await race('race-unlocked', false);
     expect(unlocked).toHaveLength(1); // the interleaving is real: it loses a line without the lock
     const locked = await race('race-locked', true);
-    expect(locked.sort()).toEqual([expect.stringContaining('edge-a-'), expect.stringContaining('edge-b-')]);
+    expect(locked.sort()).toEqual([expect.stringContaining('edge-a_'), expect.stringContaining('edge-b_')]);
   });
 });
 

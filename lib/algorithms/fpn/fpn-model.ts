@@ -32,6 +32,7 @@ import { MomentumSgd } from './sgd.js';
 import { classesOf } from './train-data.js';
 import { openBatchSource, type BatchSource } from './batch-source.js';
 import { runTraining } from './trainer.js';
+import { deserialize, serialize } from 'node:v8';
 
 const log = createLogger('fpn');
 
@@ -330,6 +331,9 @@ export class FpnModel implements BaseModel {
         throw new EdgeStlError('NO_ONNX', 'engine=onnx: the model package has no model.onnx');
       this.engineNote = 'tfjs: the model package has no model.onnx';
       log.warn({}, 'No model.onnx in the model package: serving with TF.js');
+    } else if (wanted === 'auto' && !typedArraysAreNative()) {
+      this.engineNote = 'tfjs: ONNX Runtime cannot run in this VM context (its typed arrays are not native)';
+      log.warn({}, 'Running inside a VM context: serving with TF.js');
     } else {
       const threads = Number(this.hp.onnx_threads ?? availableParallelism());
       try {
@@ -448,6 +452,16 @@ export class FpnModel implements BaseModel {
     this.detector = undefined;
     await Promise.all(this.scratch.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   }
+}
+
+/**
+ * ONNX Runtime's binding hands back typed arrays of the process's own realm. Inside a VM context
+ * (a test runner's sandbox), the realm's `Float32Array` is another one and ORT's own checks refuse
+ * its outputs; worker threads and plain processes are unaffected.
+ */
+function typedArraysAreNative(): boolean {
+  // v8's deserializer makes its objects in the process's own realm, as the binding does.
+  return deserialize(serialize(new Float32Array(1))) instanceof Float32Array;
 }
 
 ClassFactory.register(ClassType.GENERAL, 'FPN')(FpnModel);

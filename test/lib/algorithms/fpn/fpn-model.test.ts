@@ -151,7 +151,7 @@ describe('FPN (tiny preset)', () => {
       inputShortSide: 96,
       parentVersion: null,
     });
-    expect(manifest.files.sort()).toEqual(['model.json', 'weights.bin']);
+    expect(manifest.files.sort()).toEqual(['box-head.onnx', 'model.json', 'model.onnx', 'weights.bin']);
     expect(manifest.hyperparameters).toMatchObject(DETECTING_MODEL_HP);
     const before = await detecting.predict(fixture.test.imagePaths);
     // A load that gives some other model that detects nothing must not compare two empty results.

@@ -124,9 +124,12 @@ describe('FPN on ONNX Runtime', () => {
     const broken = join(work, 'broken-onnx.zip');
     const { files: _files, ...rest } = manifest;
     await writeModelPackage({ dir, manifest: rest, out: broken });
-    const fallback = new FpnModel({});
-    await fallback.load(broken);
-    expect(fallback.engine).toEqual({ name: 'tfjs', note: expect.stringContaining('ONNX Runtime failed') });
-    await fallback.dispose();
+    // In a worker thread, as the agent serves (ONNX Runtime does not run in jest's own VM context).
+    const fallback = await FpnWorkerPool.open(broken, { workers: 1 });
+    try {
+      expect(fallback.engine).toEqual({ name: 'tfjs', note: expect.stringContaining('ONNX Runtime failed') });
+    } finally {
+      await fallback.close();
+    }
   });
 });
