@@ -93,6 +93,9 @@ type ShimContext = Parameters<S3rver['middleware'][number]>[0];
  * listing that meets a write half-way answers 500. A readers-writer lock around each request
  * (writes exclusive, reads shared) makes the embedded endpoint as consistent as S3 is.
  */
+/** Longest a request may hold the embedded endpoint's lock (loopback requests take milliseconds). */
+const LOCK_HOLD_LIMIT_MS = 10_000;
+
 function serializeWrites(): (ctx: ShimContext, next: () => Promise<void>) => Promise<void> {
   let readers = 0;
   let writing = false;
@@ -121,6 +124,11 @@ function serializeWrites(): (ctx: ShimContext, next: () => Promise<void>) => Pro
     };
     // A read's body streams from the file after the middleware returns: hold the lock until sent.
     ctx.res.once('close', done);
+    // A client that dies mid-request can leave s3rver waiting on a body that never ends, and every
+    // later request would queue behind it: no request holds the lock longer than this.
+    const watchdog = setTimeout(done, LOCK_HOLD_LIMIT_MS);
+    watchdog.unref();
+    ctx.res.once('close', () => clearTimeout(watchdog));
     try {
       await next();
     } catch (err) {
@@ -128,6 +136,7 @@ function serializeWrites(): (ctx: ShimContext, next: () => Promise<void>) => Pro
       throw err;
     }
     if (write) done();
+    if (released) clearTimeout(watchdog);
   };
 }
 

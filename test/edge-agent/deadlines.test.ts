@@ -125,18 +125,22 @@ describe('shutdown deadline', () => {
     const model = await tinyModelZip(1);
     const hole = await startBlackHole();
     const trickle = await startTrickleServer(100_000, 3000);
-    const operator = await startFakeOperator({
-      jobs: [
-        {
-          job: { namespace: 'default', name: 'local' },
-          model: { version: 'v2', url: trickle.url, sha256: 'a'.repeat(64) },
-          sampling: { strategy: 'all', thresholdImg: 0.5, thresholdBox: 0.5, maxPerMinute: 0 },
-          storage: { bucket: 'edge-samples' },
-          drop: false,
-        },
-      ],
-      heartbeatIntervalSeconds: 1,
-    });
+    const operator = await startFakeOperator(
+      {
+        jobs: [
+          {
+            job: { namespace: 'default', name: 'local' },
+            model: { version: 'v2', url: trickle.url, sha256: 'a'.repeat(64) },
+            sampling: { strategy: 'all', thresholdImg: 0.5, thresholdBox: 0.5, maxPerMinute: 0 },
+            storage: { bucket: 'edge-samples' },
+            drop: false,
+          },
+        ],
+        heartbeatIntervalSeconds: 1,
+      },
+      // Kept samples go to the black hole, as presigned PUTs from the operator.
+      { sampleUrlsBase: hole.url },
+    );
     const dataDir = await tempDir('sigterm-deadline');
     const deadlineMs = 3000;
     const agent = spawnAgent(

@@ -208,8 +208,11 @@ describe('sample durability', () => {
     try {
       const images = await Promise.all(Array.from({ length: 10 }, (_, i) => testImage(4000 + i)));
       for (const image of images) expect((await infer(agent.url, image)).status).toBe(200);
+      // Sample writes finish after the replies: wait until all 10 are accounted for on disk.
       await waitFor(
-        async () => (await committed(agent.config.dataDir)).length === agent.agent.outbox.size,
+        async () =>
+          agent.agent.outbox.size + agent.agent.outbox.dropped === 10 &&
+          (await committed(agent.config.dataDir)).length === agent.agent.outbox.size,
         5000,
         'writes done',
       );

@@ -95,7 +95,10 @@ export interface FakeOperator {
   close(): Promise<void>;
 }
 
-export async function startFakeOperator(initial: HeartbeatReply | null): Promise<FakeOperator> {
+export async function startFakeOperator(
+  initial: HeartbeatReply | null,
+  options: { sampleUrlsBase?: string } = {},
+): Promise<FakeOperator> {
   let reply = initial;
   const heartbeats: HeartbeatRequest[] = [];
   const authorization: Array<string | undefined> = [];
@@ -107,6 +110,15 @@ export async function startFakeOperator(initial: HeartbeatReply | null): Promise
       authorization.push(req.headers.authorization);
       if (!reply) return res.code(503).send({ error: 'not ready' });
       return reply;
+    },
+  );
+  // Where kept samples go: presigned-style PUT URLs under `sampleUrlsBase` (a test's S3 stand-in).
+  app.post<{ Params: { node: string }; Body: { id: string } }>(
+    '/v1/agents/:node/sample-urls',
+    async (req, res) => {
+      if (!options.sampleUrlsBase) return res.code(404).send({ error: 'no sample store' });
+      const base = `${options.sampleUrlsBase}/samples/${req.params.node}/${req.body.id}`;
+      return { image: `${base}.jpeg`, record: `${base}.json` };
     },
   );
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
