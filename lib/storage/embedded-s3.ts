@@ -40,6 +40,9 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     // Path-style only: an IP host cannot carry a bucket subdomain anyway.
     vhostBuckets: false,
   });
+  // Silent at the logger too, not only its transport: a request that ends after stop() (its
+  // transports closed) would otherwise make winston complain on the console.
+  (server as unknown as { logger: { silent: boolean } }).logger.silent = true;
   server.middleware.unshift(listMultipartUploadsShim);
   server.middleware.unshift(verifyPresignedV4);
   server.middleware.unshift(serializeWrites());
