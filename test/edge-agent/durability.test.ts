@@ -207,7 +207,15 @@ describe('sample durability', () => {
     });
     try {
       const images = await Promise.all(Array.from({ length: 10 }, (_, i) => testImage(4000 + i)));
-      for (const image of images) expect((await infer(agent.url, image)).status).toBe(200);
+      // One at a time, each sample written before the next is sent: "newest" is then well defined.
+      for (const [i, image] of images.entries()) {
+        expect((await infer(agent.url, image)).status).toBe(200);
+        await waitFor(
+          () => agent.agent.outbox.size + agent.agent.outbox.dropped === i + 1,
+          5000,
+          `sample ${i} written`,
+        );
+      }
       // Sample writes finish after the replies: wait until all 10 are accounted for on disk.
       await waitFor(
         async () =>
