@@ -207,29 +207,32 @@ describe('sample durability', () => {
     });
     try {
       const images = await Promise.all(Array.from({ length: 10 }, (_, i) => testImage(4000 + i)));
-      // One at a time, each sample written before the next is sent: "newest" is then well defined.
+      const recordOf = (image: Buffer) => `default_local_${sha256(image)}.json`;
+      // One at a time, each sample committed on disk before the next is sent: "newest" is then
+      // well defined. (The outbox reserves an entry before it writes, and forgets a dropped entry
+      // before its files are unlinked, so its counters alone run ahead of the disk.)
       for (const [i, image] of images.entries()) {
         expect((await infer(agent.url, image)).status).toBe(200);
         await waitFor(
-          () => agent.agent.outbox.size + agent.agent.outbox.dropped === i + 1,
+          async () => (await committed(agent.config.dataDir)).includes(recordOf(image)),
           5000,
-          `sample ${i} written`,
+          `sample ${i} committed`,
         );
       }
-      // Sample writes finish after the replies: wait until all 10 are accounted for on disk.
+      // Drops unlink after the entry is forgotten: wait until the disk holds exactly what is kept.
       await waitFor(
         async () =>
           agent.agent.outbox.size + agent.agent.outbox.dropped === 10 &&
           (await committed(agent.config.dataDir)).length === agent.agent.outbox.size,
         5000,
-        'writes done',
+        'drops unlinked',
       );
       const { outbox } = agent.agent;
       expect(outbox.dropped).toBeGreaterThan(0);
       expect(outbox.size + outbox.dropped).toBe(10);
       expect(outbox.bytes).toBeLessThanOrEqual(6 * 1024);
       // The newest sample is always kept.
-      expect(await committed(agent.config.dataDir)).toContain(`default_local_${sha256(images[9])}.json`);
+      expect(await committed(agent.config.dataDir)).toContain(recordOf(images[9]));
       const metrics = await (await fetch(`${agent.url}/metrics`)).text();
       expect(metrics).toContain(
         `edge_agent_samples_dropped_total{reason="outbox-full",node="full-node"} ${outbox.dropped}`,
