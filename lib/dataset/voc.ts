@@ -1,12 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { escapeXml } from '../text/escape-xml.js';
 import { DatasetError } from './dataset-error.js';
 import type { VocAnnotation, VocObject } from './types.js';
-import { escapeXml, parseXml, XmlSyntaxError, type XmlElement } from './xml-lite.js';
 
-function child(el: XmlElement, name: string): XmlElement | undefined {
-  return el.children.find((c) => c.name === name);
+/** An element as fast-xml-parser gives it with text kept as strings: text or children by name. */
+type XmlValue = string | XmlElement | XmlValue[];
+interface XmlElement {
+  [name: string]: XmlValue;
+}
+
+const XML_ENTITIES = new Set(['amp', 'lt', 'gt', 'quot', 'apos']);
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  ignoreDeclaration: true,
+  parseTagValue: false, // numbers are checked here, with the element named in the error
+  textNodeName: '#text',
+  // `&#65;`-style references are decoded; DOCTYPE entities are refused before parsing.
+  htmlEntities: true,
+  isArray: (_name, jpath) => jpath === 'annotation.object',
+});
+
+/** The text of a child element (CDATA and entities decoded), or undefined when it is absent. */
+function text(el: XmlElement | undefined, name: string): string | undefined {
+  const value = el?.[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return undefined;
+  const inner = value['#text'];
+  return typeof inner === 'string' ? inner : '';
+}
+
+function element(el: XmlElement, name: string): XmlElement | undefined {
+  const value = el[name];
+  if (value === undefined || Array.isArray(value)) return undefined;
+  // `<bndbox/>` or `<bndbox></bndbox>` parse to '': an element with no children.
+  return typeof value === 'string' ? {} : value;
 }
 
 /** Reads Pascal VOC XML. Throws {@link DatasetError} `INVALID_ANNOTATION` naming `sourceName` and the fault. */
@@ -17,26 +49,33 @@ export function parseVoc(xml: string, sourceName: string): VocAnnotation {
       cause,
     });
   };
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) return fail(`${err.message} at character ${err.offset}`, err);
-    throw err;
+  // A VOC file never declares a DTD; refusing one rules out entity expansion.
+  if (/<!DOCTYPE/i.test(xml)) fail('a DOCTYPE is not allowed');
+  // Without a DTD only XML's five named entities exist (fast-xml-parser would pass others through).
+  const outsideCdata = xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
+  for (const [entity, name] of outsideCdata.matchAll(/&([A-Za-z][\w.-]*);/g)) {
+    if (!XML_ENTITIES.has(name)) fail(`Unknown entity "${entity}"`);
   }
-  if (root.name !== 'annotation') fail(`root element is <${root.name}>, expected <annotation>`);
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) fail(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  const document = parser.parse(xml) as XmlElement;
+  const roots = Object.keys(document);
+  if (roots.length !== 1) fail(`expected one root element, found ${roots.length}: ${roots.join(', ')}`);
+  const rootName = roots[0];
+  if (rootName !== 'annotation') fail(`root element is <${rootName}>, expected <annotation>`);
+  const root = element(document, 'annotation') ?? fail('<annotation> is not an element');
 
   const number = (parent: XmlElement, name: string, where: string): number => {
-    const el = child(parent, name);
-    if (!el) return fail(`missing <${name}> in ${where}`);
-    const text = el.text.trim();
-    const value = Number(text);
-    if (text === '' || !Number.isFinite(value))
-      return fail(`<${name}> in ${where} is "${text}", not a number`);
+    const raw = text(parent, name);
+    if (raw === undefined) return fail(`missing <${name}> in ${where}`);
+    const trimmed = raw.trim();
+    const value = Number(trimmed);
+    if (trimmed === '' || !Number.isFinite(value))
+      return fail(`<${name}> in ${where} is "${trimmed}", not a number`);
     return value;
   };
 
-  const size = child(root, 'size');
+  const size = element(root, 'size');
   if (!size) return fail('missing <size>');
   const width = number(size, 'width', '<size>');
   const height = number(size, 'height', '<size>');
@@ -46,39 +85,36 @@ export function parseVoc(xml: string, sourceName: string): VocAnnotation {
   ] as const) {
     if (!Number.isInteger(value) || value <= 0) fail(`<${name}> is ${value}, expected a positive integer`);
   }
-  const depthEl = child(size, 'depth');
-  const filenameEl = child(root, 'filename');
 
-  const objects: VocObject[] = root.children
-    .filter((c) => c.name === 'object')
-    .map((obj, i) => {
-      const where = `<object> #${i + 1}`;
-      const name = child(obj, 'name')?.text.trim() ?? '';
-      if (!name) fail(`${where} has no <name>`);
-      const box = child(obj, 'bndbox');
-      if (!box) return fail(`${where} (${name}) has no <bndbox>`);
-      const out: VocObject = {
-        name,
-        xmin: number(box, 'xmin', where),
-        ymin: number(box, 'ymin', where),
-        xmax: number(box, 'xmax', where),
-        ymax: number(box, 'ymax', where),
-      };
-      if (out.xmin > out.xmax || out.ymin > out.ymax) {
-        fail(`${where} (${name}) has min > max: (${out.xmin}, ${out.ymin}, ${out.xmax}, ${out.ymax})`);
-      }
-      if (child(obj, 'difficult')?.text.trim() === '1') out.difficult = true;
-      return out;
-    });
+  const objects: VocObject[] = ((root.object ?? []) as XmlValue[]).map((value, i) => {
+    const where = `<object> #${i + 1}`;
+    const obj: XmlElement = typeof value === 'object' && !Array.isArray(value) ? value : {};
+    const name = text(obj, 'name')?.trim() ?? '';
+    if (!name) fail(`${where} has no <name>`);
+    const box = element(obj, 'bndbox');
+    if (!box) return fail(`${where} (${name}) has no <bndbox>`);
+    const out: VocObject = {
+      name,
+      xmin: number(box, 'xmin', where),
+      ymin: number(box, 'ymin', where),
+      xmax: number(box, 'xmax', where),
+      ymax: number(box, 'ymax', where),
+    };
+    if (out.xmin > out.xmax || out.ymin > out.ymax) {
+      fail(`${where} (${name}) has min > max: (${out.xmin}, ${out.ymin}, ${out.xmax}, ${out.ymax})`);
+    }
+    if (text(obj, 'difficult')?.trim() === '1') out.difficult = true;
+    return out;
+  });
 
   const annotation: VocAnnotation = {
     // Without <filename>, name the image as Ianvs does: the XML's stem plus `.jpeg`.
-    filename: filenameEl?.text.trim() || `${basename(sourceName).split('.')[0]}.jpeg`,
+    filename: text(root, 'filename')?.trim() || `${basename(sourceName).split('.')[0]}.jpeg`,
     width,
     height,
     objects,
   };
-  if (depthEl) annotation.depth = number(size, 'depth', '<size>');
+  if (text(size, 'depth') !== undefined) annotation.depth = number(size, 'depth', '<size>');
   return annotation;
 }
 

@@ -1,12 +1,9 @@
 import sharp, { type Metadata } from 'sharp';
 import type { Detection, ImageSource } from '../algorithm/types.js';
+import { escapeXml } from '../text/escape-xml.js';
 import { CorruptImageError } from './corrupt-image-error.js';
 
 const PALETTE = ['#ff3b30', '#34c759', '#007aff', '#ff9500', '#af52de', '#5ac8fa'];
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Draws detections (original-pixel boxes) with class name and score onto the image; writes a PNG. */
 export async function drawDetections(

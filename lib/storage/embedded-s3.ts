@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
 import { checkPresignedV4 } from './presigned-v4-check.js';
+import { escapeXml } from '../text/escape-xml.js';
 
 /** s3rver accepts exactly this one key pair (its built-in dummy account). */
 const S3RVER_KEY = 'S3RVER';
@@ -175,8 +176,4 @@ async function listMultipartUploadsShim(ctx: ShimContext, next: () => Promise<vo
     `<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${escapeXml(prefix)}</Prefix>` +
     '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>' +
     '</ListMultipartUploadsResult>';
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -1,8 +1,7 @@
+import { escapeXml } from '../../lib/text/escape-xml.js';
 import type { GalleryCrop, GalleryItem, RunSummary } from './run-summary.js';
 import { svgLinePlot } from './svg-line-plot.js';
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number | undefined | null, digits = 4) =>
   v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits);
 
@@ -11,7 +10,7 @@ function versionsTable(summary: RunSummary): string {
     .map(
       (
         r,
-      ) => `<tr class="round ${esc(r.state.toLowerCase())}"><td>${r.round}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>
+      ) => `<tr class="round ${escapeXml(r.state.toLowerCase())}"><td>${r.round}</td><td>${escapeXml(r.version)}</td><td>${escapeXml(r.state)}</td>
 <td>${fmt(r.f1)}</td><td>${fmt(r.mAP50)}</td><td>${fmt(r.f1Reference)}</td><td>${fmt(r.mAP50Reference)}</td><td>${fmt(r.baselineF1)}</td>
 <td>${r.trainSeconds === null ? '–' : r.trainSeconds.toFixed(1)}</td><td>${r.samplesUsed ?? '–'}</td></tr>`,
     )
@@ -35,21 +34,21 @@ function timeline(summary: RunSummary): string {
   const rows = summary.timeline
     .map(
       (t) =>
-        `<tr><td>${esc(t.at.replace('T', ' ').slice(0, 19))}</td><td>${esc(t.phase)}</td><td>${t.round}</td></tr>`,
+        `<tr><td>${escapeXml(t.at.replace('T', ' ').slice(0, 19))}</td><td>${escapeXml(t.phase)}</td><td>${t.round}</td></tr>`,
     )
     .join('');
   return `<table id="timeline"><thead><tr><th>Time</th><th>Phase</th><th>Round</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function gallery(items: GalleryItem[], summary: RunSummary): string {
-  const first = esc(summary.rounds[0]?.version ?? 'first');
-  const last = esc(summary.finalModel?.version ?? 'final');
+  const first = escapeXml(summary.rounds[0]?.version ?? 'first');
+  const last = escapeXml(summary.finalModel?.version ?? 'final');
   const crop = (c: GalleryCrop) =>
-    `<div class="crop"><img alt="${esc(c.label)} ${first}" src="${c.before}"><img alt="${esc(c.label)} ${last}" src="${c.after}"><span>${esc(c.label)}: ${first} | ${last}</span></div>`;
+    `<div class="crop"><img alt="${escapeXml(c.label)} ${first}" src="${c.before}"><img alt="${escapeXml(c.label)} ${last}" src="${c.after}"><span>${escapeXml(c.label)}: ${first} | ${last}</span></div>`;
   return items
     .map(
       (g) =>
-        `<figure><figcaption>${esc(g.name)}</figcaption><div class="pair"><div><img alt="${esc(g.name)} ${first}" src="${g.before}"><span>${first}</span></div><div><img alt="${esc(g.name)} ${last}" src="${g.after}"><span>${last}</span></div></div><div class="crops">${g.crops.map(crop).join('')}</div></figure>`,
+        `<figure><figcaption>${escapeXml(g.name)}</figcaption><div class="pair"><div><img alt="${escapeXml(g.name)} ${first}" src="${g.before}"><span>${first}</span></div><div><img alt="${escapeXml(g.name)} ${last}" src="${g.after}"><span>${last}</span></div></div><div class="crops">${g.crops.map(crop).join('')}</div></figure>`,
     )
     .join('\n');
 }
@@ -70,11 +69,11 @@ export function renderHtmlReport(summary: RunSummary, items: GalleryItem[]): str
   const agents = summary.agents
     .map(
       (a) =>
-        `<tr><td>${esc(a.node)}</td><td>${esc(a.modelVersion ?? '–')}</td><td>${a.inferences}</td><td>${fmt(a.latencyMsP50, 0)}</td></tr>`,
+        `<tr><td>${escapeXml(a.node)}</td><td>${escapeXml(a.modelVersion ?? '–')}</td><td>${a.inferences}</td><td>${fmt(a.latencyMsP50, 0)}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>edge-stl report: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>edge-stl report: ${escapeXml(summary.job.namespace)}/${escapeXml(summary.job.name)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
@@ -84,11 +83,11 @@ th{background:#f3f3f3}tr.rejected td{color:#999}tr.rolledback td{color:#b00}
 .pair img{width:260px;border:1px solid #ccc}.pair span,.crop span{display:block;text-align:center;font-size:.8rem}
 .crops{display:flex;gap:.5rem;margin-top:.3rem}.crop img{width:120px;image-rendering:pixelated;border:1px solid #ccc}
 </style></head><body>
-<h1>edge-stl run: ${esc(summary.job.namespace)}/${esc(summary.job.name)}</h1>
-<p>Profile <b>${esc(summary.profile)}</b>, ${esc(summary.startedAt)} → ${esc(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${esc(summary.finalPhase)}</b>${summary.stopReason ? `; stopped because ${esc(summary.stopReason)}` : ''}.</p>
-<p id="data">Data: ${esc(summary.data.description)}. Every round is scored on the new line's test split (${esc(summary.data.testIndex)}), never streamed nor trained on, and on the first line's test split (${esc(summary.data.referenceTestIndex)}).</p>
+<h1>edge-stl run: ${escapeXml(summary.job.namespace)}/${escapeXml(summary.job.name)}</h1>
+<p>Profile <b>${escapeXml(summary.profile)}</b>, ${escapeXml(summary.startedAt)} → ${escapeXml(summary.finishedAt)} (${(summary.durationSeconds / 60).toFixed(1)} min), final phase <b id="final-phase">${escapeXml(summary.finalPhase)}</b>${summary.stopReason ? `; stopped because ${escapeXml(summary.stopReason)}` : ''}.</p>
+<p id="data">Data: ${escapeXml(summary.data.description)}. Every round is scored on the new line's test split (${escapeXml(summary.data.testIndex)}), never streamed nor trained on, and on the first line's test split (${escapeXml(summary.data.referenceTestIndex)}).</p>
 <div class="cards">
-<div class="card">Final model<b id="final-version">${esc(summary.finalModel?.version ?? '–')}</b></div>
+<div class="card">Final model<b id="final-version">${escapeXml(summary.finalModel?.version ?? '–')}</b></div>
 <div class="card">F1 on the new line, round 0 → final<b id="final-f1">${fmt(summary.rounds[0]?.f1)} → ${fmt(summary.finalModel?.f1)}</b></div>
 <div class="card">F1 on the first line, final<b>${fmt(summary.finalModel?.f1Reference)}</b></div>
 <div class="card">Samples kept / uploaded / labeled<b>${summary.samples.kept} / ${summary.samples.uploaded} / ${summary.samples.labeled}</b></div>

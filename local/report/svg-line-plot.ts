@@ -1,11 +1,9 @@
+import { escapeXml } from '../../lib/text/escape-xml.js';
 export interface Series {
   name: string;
   color: string;
   points: Array<{ x: number; y: number }>;
 }
-
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * A self-contained SVG line plot (no scripts, no external assets) for metrics in [0, 1] per round.
@@ -43,12 +41,12 @@ export function svgLinePlot(
       const dots = s.points
         .map(
           (p) =>
-            `<circle class="point" data-series="${esc(s.name)}" cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${s.color}"><title>${esc(s.name)} round ${p.x}: ${p.y.toFixed(4)}</title></circle>`,
+            `<circle class="point" data-series="${escapeXml(s.name)}" cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="4" fill="${s.color}"><title>${escapeXml(s.name)} round ${p.x}: ${p.y.toFixed(4)}</title></circle>`,
         )
         .join('');
       const legendY = pad.top + 16 + i * 18;
-      return `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>${dots}<rect x="${width - pad.right + 12}" y="${legendY - 9}" width="12" height="12" fill="${s.color}"/><text x="${width - pad.right + 30}" y="${legendY + 1}" font-size="12">${esc(s.name)}</text>`;
+      return `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>${dots}<rect x="${width - pad.right + 12}" y="${legendY - 9}" width="12" height="12" fill="${s.color}"/><text x="${width - pad.right + 30}" y="${legendY + 1}" font-size="12">${escapeXml(s.name)}</text>`;
     })
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">${grid}${ticks}${lines}<text x="${(pad.left + width - pad.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="12">${esc(options.xLabel)}</text><text x="14" y="${height / 2}" transform="rotate(-90 14 ${height / 2})" text-anchor="middle" font-size="12">${esc(options.yLabel)}</text></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">${grid}${ticks}${lines}<text x="${(pad.left + width - pad.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="12">${escapeXml(options.xLabel)}</text><text x="14" y="${height / 2}" transform="rotate(-90 14 ${height / 2})" text-anchor="middle" font-size="12">${escapeXml(options.yLabel)}</text></svg>`;
 }

@@ -8,7 +8,7 @@ const LABELIMG = `<?xml version="1.0" encoding="utf-8"?>
 <!-- written by labelImg -->
 <annotation verified="yes">
   <folder>JPEGImages</folder>
-  <filename>x &amp; y.jpeg</filename>
+  <filename>x &amp; y&#46;jpeg</filename>
   <path>/tmp/x.jpeg</path>
   <source><database>Unknown</database></source>
   <size>
@@ -66,9 +66,17 @@ describe('parseVoc', () => {
   });
 
   it.each([
-    ['not XML at all', 'garbage', /Expected the root element/],
-    ['a truncated file', '<annotation><size><width>10</width>', /Unclosed element <size>/],
-    ['mismatched tags', '<annotation><size></sise></annotation>', /Expected <\/size>/],
+    ['not XML at all', 'garbage', /char 'g' is not expected/],
+    [
+      'a truncated file',
+      '<annotation><size><width>10</width>',
+      /Invalid '\[.*"annotation",.*"size"\]' found/,
+    ],
+    [
+      'mismatched tags',
+      '<annotation><size></sise></annotation>',
+      /Expected closing tag 'size'.*instead of closing tag 'sise'/,
+    ],
     ['a wrong root', '<voc></voc>', /root element is <voc>/],
     ['a missing size', '<annotation><filename>a</filename></annotation>', /missing <size>/],
     [
@@ -91,11 +99,16 @@ describe('parseVoc', () => {
       '<annotation><size><width>10</width><height>10</height></size><object><name>a</name><bndbox><xmin>5</xmin><ymin>1</ymin><xmax>2</xmax><ymax>3</ymax></bndbox></object></annotation>',
       /min > max/,
     ],
-    ['an unknown entity', '<annotation>&nbsp;</annotation>', /Unknown entity/],
+    ['an unknown entity', '<annotation>&nbsp;</annotation>', /Unknown entity "&nbsp;"/],
+    [
+      'a DOCTYPE (entity expansion)',
+      '<!DOCTYPE a [<!ENTITY e "zz">]><annotation>&e;</annotation>',
+      /DOCTYPE is not allowed/,
+    ],
     [
       'trailing content',
       '<annotation><size><width>1</width><height>1</height></size></annotation><x/>',
-      /after the root/,
+      /expected one root element, found 2: annotation, x/,
     ],
   ])('rejects %s with a DatasetError naming the file', (_what, xml, why) => {
     let error: unknown;
