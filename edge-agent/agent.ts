@@ -8,6 +8,7 @@ import type { ObjectStore } from '../lib/storage/object-store.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgentConfig } from './config.js';
 import { HeartbeatLoop } from './heartbeat.js';
+import { DropConfirmation } from './drop-confirmation.js';
 import { checkResizedPixels, decodesCleanly, toJpeg, type ImageInput } from './image-input.js';
 import { InferenceQueue } from './inference-queue.js';
 import { JobRuntime, jobId } from './job-runtime.js';
@@ -71,6 +72,7 @@ export class EdgeAgent {
   private readonly uploader: Uploader | null;
   private readonly results: ResultDelivery;
   private readonly heartbeat: HeartbeatLoop | null;
+  private readonly drops: DropConfirmation;
   private readonly background = new Set<Promise<unknown>>();
   private closingFlag = false;
   private closed = false;
@@ -85,6 +87,7 @@ export class EdgeAgent {
     const { limits } = config;
     const log = deps.log;
     this.metrics = metrics;
+    this.drops = new DropConfirmation(limits.dropConfirmMs);
     this.queue = new InferenceQueue(limits.concurrency, limits.queueLimit, (reason) =>
       metrics.inferencesDropped.inc({ reason }),
     );
@@ -349,8 +352,18 @@ export class EdgeAgent {
     };
   }
 
-  /** Applies the operator's desired state: persists it first, then acts on it. */
-  async applyReply(reply: HeartbeatReply): Promise<void> {
+  /**
+   * Applies the operator's desired state: persists it first, then acts on it. A drop of a job
+   * whose model serves waits until the operator repeats it (see {@link DropConfirmation}).
+   */
+  async applyReply(received: HeartbeatReply): Promise<void> {
+    const jobs = this.drops.filter(received.jobs, (id) => Boolean(this.jobs.get(id)?.slot.active));
+    for (const held of received.jobs.filter((d) => !jobs.includes(d)))
+      this.deps.log.warn(
+        { job: jobId(held.job), confirmMs: this.config.limits.dropConfirmMs },
+        'Operator asks to drop a serving job; keeping it until it asks again',
+      );
+    const reply: HeartbeatReply = { ...received, jobs };
     const current = this.state.current;
     const unchanged =
       current.heartbeatIntervalSeconds === reply.heartbeatIntervalSeconds &&

@@ -54,6 +54,8 @@ export interface EdgeAgentLimits {
   smokeTimeoutMs: number;
   /** Heartbeat interval until the operator asks for another one, s. */
   heartbeatIntervalSeconds: number;
+  /** A `drop` of a job whose model serves is obeyed only when repeated at least this long after the first, ms. */
+  dropConfirmMs: number;
   /** Longest backoff between heartbeats or uploads while the peer is unreachable, ms. */
   maxBackoffMs: number;
   /** Graceful shutdown deadline, ms. */
@@ -92,6 +94,8 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   outboxMaxBytes: 512 * 1024 * 1024,
   smokeTimeoutMs: 30_000,
   heartbeatIntervalSeconds: 10,
+  // Half a default heartbeat interval: the second drop in a row (10 s later) is obeyed.
+  dropConfirmMs: 5_000,
   maxBackoffMs: 30_000,
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,
@@ -174,6 +178,7 @@ Options (flag, environment variable, default):
   --outbox-max-mb <n>        EDGE_STL_OUTBOX_MAX_MB          512 (then the oldest sample is dropped)
   --smoke-timeout-ms <n>     EDGE_STL_SMOKE_TIMEOUT_MS       30000
   --heartbeat-seconds <n>    EDGE_STL_HEARTBEAT_SECONDS      10
+  --drop-confirm-ms <n>      EDGE_STL_DROP_CONFIRM_MS        5000 (a drop of a serving job must repeat this much later)
   --shutdown-timeout-ms <n>  EDGE_STL_SHUTDOWN_TIMEOUT_MS    10000 (then in-flight work is cut)
   --s3-timeout-ms <n>        EDGE_STL_S3_TIMEOUT_MS          30000 (an S3 request silent this long fails)
   --download-idle-timeout-ms <n>  EDGE_STL_DOWNLOAD_IDLE_TIMEOUT_MS  30000 (model download stalls)
@@ -216,6 +221,7 @@ const FLAGS = {
   'outbox-max-mb': { type: 'string' },
   'smoke-timeout-ms': { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
+  'drop-confirm-ms': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
   's3-timeout-ms': { type: 'string' },
   'download-idle-timeout-ms': { type: 'string' },
@@ -290,6 +296,7 @@ export function parseEdgeAgentArgs(
     outboxMaxBytes: outboxMb === undefined ? undefined : outboxMb * 1024 * 1024,
     smokeTimeoutMs: num('smoke-timeout-ms', 1),
     heartbeatIntervalSeconds: heartbeat,
+    dropConfirmMs: num('drop-confirm-ms', 0),
     shutdownTimeoutMs: num('shutdown-timeout-ms', 100),
     s3TimeoutMs: num('s3-timeout-ms', 100),
     downloadIdleTimeoutMs: num('download-idle-timeout-ms', 100),

@@ -135,7 +135,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       clock,
       metrics,
       heartbeatIntervalSeconds: interval,
-      isLeader: () => elector.isLeader() && config.jobs.synced(),
+      isLeader: () => elector.isLeader(),
       onJobChanged: enqueue,
       log,
     },

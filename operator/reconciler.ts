@@ -23,6 +23,9 @@ import type { HandlerResult } from './work-queue.js';
 
 type Handler = (deps: ReconcilerDeps, ctx: ReconcileContext) => Promise<void>;
 
+/** How soon a key that arrived before the job cache was listed is looked at again. */
+const UNSYNCED_RETRY_MS = 1000;
+
 const HANDLERS: Partial<Record<Phase, Handler>> = {
   [PHASE.Initializing]: initialize,
   [PHASE.Training]: observeTraining,
@@ -41,6 +44,8 @@ export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(key: string): Promise<HandlerResult> {
+    // Before the first list the cache is empty, not authoritative: "not found" would mean nothing.
+    if (!this.deps.jobs.synced()) return { requeueAfterMs: UNSYNCED_RETRY_MS };
     const ref = parseJobKey(key);
     let job = await this.deps.jobs.get(ref);
     if (!job) return {};

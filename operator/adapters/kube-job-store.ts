@@ -102,6 +102,10 @@ export class KubeJobStore implements JobStore {
     return this.informer?.synced() ?? false;
   }
 
+  relisting(): boolean {
+    return this.informer?.relisting() ?? false;
+  }
+
   async get(ref: JobRef): Promise<SingleTaskLearningJob | null> {
     return this.informer?.get(ref.name, ref.namespace) ?? null;
   }

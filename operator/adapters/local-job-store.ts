@@ -95,6 +95,11 @@ export class LocalJobStore implements JobStore {
     return this.loaded;
   }
 
+  /** Scans update the cache job by job; none empties it first. */
+  relisting(): boolean {
+    return false;
+  }
+
   async get(ref: JobRef): Promise<SingleTaskLearningJob | null> {
     return this.jobs.get(jobKey(ref))?.job ?? null;
   }

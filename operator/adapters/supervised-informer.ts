@@ -4,7 +4,6 @@ import {
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
@@ -21,20 +20,33 @@ export interface SupervisedInformerOptions<T extends KubernetesObject> {
   onError?: (err: unknown) => void;
 }
 
+/** `<namespace>/<name>` (namespace empty for cluster-scoped objects), as client-node keys its cache. */
+function keyOf(obj: KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
 /**
  * Keeps a client-node informer alive. client-node 1.x handles 410 itself (relist) but stops for
  * good on any other error (a 500, a dropped connection, a failed list); this restarts it with
  * jittered exponential backoff, and replaces it by a fresh informer (a full relist) when it has
  * been silent for `staleAfterMs`.
+ *
+ * Readers see a cache of our own, not the informer's: it is replaced whole when a LIST succeeds
+ * and then follows that informer's events. So a relist keeps serving the previous list until its
+ * own LIST is in (an empty fresh informer would make every job look deleted), and nothing is
+ * served before the first LIST (`synced()` is false until then).
  */
 export class SupervisedInformer<T extends KubernetesObject> {
-  private informer: (Informer<T> & ObjectCache<T>) | null = null;
+  private informer: Informer<T> | null = null;
+  /** The last successful LIST plus the events since; null before the first LIST. */
+  private cache: Map<string, T> | null = null;
+  /** A LIST was asked for (start, relist, restart after 410) and has not succeeded yet. */
+  private listPending = false;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private staleTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
   private stopped = true;
-  private hasSynced = false;
   /** Restarts so far (for tests and metrics). */
   restarts = 0;
   relists = 0;
@@ -57,21 +69,28 @@ export class SupervisedInformer<T extends KubernetesObject> {
     await this.informer?.stop();
   }
 
+  /** True once a LIST has succeeded (a relist keeps serving the previous one meanwhile). */
   synced(): boolean {
-    return this.hasSynced;
+    return this.cache !== null;
+  }
+
+  /** True while a LIST is awaited: the cache is the previous list's and may miss deletions. */
+  relisting(): boolean {
+    return this.listPending;
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.informer?.get(name, namespace);
+    return this.cache?.get(`${namespace ?? ''}/${name}`);
   }
 
   list(): readonly T[] {
-    return this.informer?.list() ?? [];
+    return this.cache ? [...this.cache.values()] : [];
   }
 
-  /** Forces a relist now (as when stale). */
+  /** Forces a relist now (as when stale); the current cache serves until its LIST succeeds. */
   async relist(): Promise<void> {
     this.relists++;
+    this.listPending = true;
     const old = this.informer;
     this.create();
     await old?.stop();
@@ -79,27 +98,49 @@ export class SupervisedInformer<T extends KubernetesObject> {
   }
 
   private create(): void {
-    const wrappedList = async (): Promise<KubernetesListObject<T>> => {
+    let firstList = true;
+    const inf: Informer<T> = makeInformer<T>(this.opts.kubeConfig, this.opts.path, async () => {
+      this.listPending = true;
       const list = await this.opts.list();
-      this.hasSynced = true;
+      // A replaced informer's late LIST must neither overwrite the cache nor start a watch.
+      if (this.informer !== inf || this.stopped) throw new Error('informer replaced');
+      this.replaceCache(list.items, firstList);
+      firstList = false;
+      this.listPending = false;
       this.lastActivity = Date.now();
       this.failures = 0;
       return list;
-    };
-    const inf = makeInformer<T>(this.opts.kubeConfig, this.opts.path, wrappedList);
-    const touch = (): void => {
-      this.lastActivity = Date.now();
-    };
-    inf.on('add', (o) => (touch(), this.opts.onChange(o, 'add')));
-    inf.on('update', (o) => (touch(), this.opts.onChange(o, 'update')));
-    inf.on('delete', (o) => (touch(), this.opts.onChange(o, 'delete')));
+    });
+    const on = (verb: 'add' | 'update' | 'delete') =>
+      inf.on(verb, (obj) => {
+        if (this.informer !== inf) return;
+        this.lastActivity = Date.now();
+        if (verb === 'delete') this.cache?.delete(keyOf(obj));
+        else this.cache?.set(keyOf(obj), obj);
+        this.opts.onChange(obj, verb);
+      });
+    on('add');
+    on('update');
+    on('delete');
     inf.on('connect', () => {
-      touch();
+      this.lastActivity = Date.now();
     });
     inf.on('error', (err) => {
       if (this.informer === inf) this.failed(err);
     });
     this.informer = inf;
+  }
+
+  /**
+   * Serves `items` from now on. The informer then reports each item as added; objects gone since
+   * the previous list are reported deleted here when the informer is a fresh one (a reused one
+   * reports them itself, as after a 410).
+   */
+  private replaceCache(items: T[], freshInformer: boolean): void {
+    const previous = this.cache;
+    this.cache = new Map(items.map((o) => [keyOf(o), o]));
+    if (!previous || !freshInformer) return;
+    for (const [key, obj] of previous) if (!this.cache.has(key)) this.opts.onChange(obj, 'delete');
   }
 
   private failed(err: unknown): void {

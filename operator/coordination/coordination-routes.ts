@@ -59,6 +59,8 @@ const BODY_LIMIT = 64 * 1024;
  * `POST /v1/agents/:node/heartbeat`: records the agent's report and replies, for each job whose
  * `edge.nodeSelector` matches the node's labels, the model to run, the sampling settings and the
  * bucket; jobs the agent still reports but which are gone (or no longer select it) get `drop`.
+ * Until the job cache holds a complete list the API answers 503, and while a relist waits for its
+ * list no job gets `drop` (the agent keeps what it serves; the next heartbeat decides).
  *
  * `POST /v1/agents/:node/sample-urls`: presigned PUT URLs for one sample under the node's own prefix.
  */
@@ -67,6 +69,7 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   // onRequest: a caller that is not the node it names is turned away before its body is read.
   app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
+    if (!deps.jobs.synced()) return reply.code(503).send({ error: 'job cache not synced yet' });
     const node = req.params.node;
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
@@ -144,6 +147,8 @@ async function desiredJobs(
       if (reported.has(key)) served.add(key);
     }
   }
+  // A job missing from a cache that is not a complete, current list may only be unlisted yet.
+  if (!deps.jobs.synced() || deps.jobs.relisting()) return out;
   for (const key of reported) {
     if (served.has(key)) continue;
     const [namespace, ...rest] = key.split('/');

@@ -22,8 +22,10 @@ export interface JobStore {
   watchKeys(onKey: (ref: JobRef) => void): Promise<void>;
   /** Stops watching. */
   stop(): Promise<void>;
-  /** True once the first list has been loaded (readiness). */
+  /** True once the first list has been loaded (readiness); a relist keeps serving the last one. */
   synced(): boolean;
+  /** True while a relist waits for its list: the cache may still hold jobs deleted meanwhile, or miss new ones. */
+  relisting(): boolean;
   /** The cached job, or null when it does not exist. */
   get(ref: JobRef): Promise<SingleTaskLearningJob | null>;
   /** Every cached job. */

@@ -207,15 +207,54 @@ describe('model updates', () => {
       'heartbeat failure counted',
     );
   });
-  it('drops a job the operator says is gone: stops serving it and removes its models', async () => {
+  it('drops a serving job only when the operator says so twice, some seconds apart', async () => {
     await running.close();
-    const dropReply: HeartbeatReply = { ...reply('v2'), jobs: [{ ...reply('v2').jobs[0], drop: true }] };
-    const dropping = await startFakeOperator(dropReply);
+    const confirmMs = 2000;
+    const keep = reply('v2');
+    const drop: HeartbeatReply = { ...keep, jobs: [{ ...keep.jobs[0], drop: true }] };
+    const dropping = await startFakeOperator(keep);
+    const serves = async (): Promise<void> => {
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+      expect((await infer(running.url, await testImage(40))).status).toBe(200);
+      expect(await readdir(join(dataDir, 'models'))).not.toEqual([]);
+      const persisted = JSON.parse(await readFile(join(dataDir, 'state.json'), 'utf8'));
+      expect(Object.keys(persisted.jobs)).toEqual(['factory/pcb']);
+      expect(dropping.heartbeats.at(-1)?.jobs[0]).toMatchObject({ job: JOB, activeModel: 'v2' });
+    };
+    /** Sends `r` in exactly one reply, then `keep` again; resolves after `after` more heartbeats. */
+    const once = async (r: HeartbeatReply, after: number): Promise<void> => {
+      const sent = dropping.heartbeats.length;
+      dropping.setReply(r);
+      await waitFor(() => dropping.heartbeats.length > sent, 10_000, 'the reply sent');
+      dropping.setReply(keep);
+      await waitFor(() => dropping.heartbeats.length > sent + after, 10_000, 'later heartbeats');
+    };
     try {
-      running = await startTestAgent({ dataDir, operatorUrl: dropping.url, job: JOB });
-      await waitFor(() => dropping.heartbeats.length >= 1, 10_000, 'a heartbeat');
+      running = await startTestAgent({
+        dataDir,
+        operatorUrl: dropping.url,
+        job: JOB,
+        limits: { dropConfirmMs: confirmMs },
+      });
+      await waitFor(() => dropping.heartbeats.at(-1)?.jobs[0]?.activeModel === 'v2', 10_000, 'v2 serving');
+      // A single drop, then the operator wants the job again: the model stays.
+      const firstDrop = Date.now();
+      await once(drop, 2);
+      await serves();
+      // Another single drop, well after the first: the replies between ended that run, so it is a first again.
+      await waitFor(() => Date.now() - firstDrop > confirmMs, confirmMs + 1000, 'the interval');
+      await once(drop, 1);
+      await serves();
+      // The operator keeps saying drop: obeyed once a drop comes at least confirmMs after the first.
+      const dropping0 = dropping.heartbeats.length;
+      const since = Date.now();
+      dropping.setReply(drop);
       await waitFor(async () => (await fetch(`${running.url}/readyz`)).status === 503, 10_000, 'job dropped');
-      expect((await infer(running.url, await testImage(40))).status).toBe(503);
+      expect(Date.now() - since).toBeGreaterThanOrEqual(confirmMs);
+      // It kept reporting the job (and so got the drop) at least twice before it let go.
+      const reportedAfter = dropping.heartbeats.slice(dropping0).filter((h) => h.jobs.length > 0);
+      expect(reportedAfter.length).toBeGreaterThanOrEqual(2);
+      expect((await infer(running.url, await testImage(41))).status).toBe(503);
       await waitFor(
         async () => (await readdir(join(dataDir, 'models'))).length === 0,
         10_000,
