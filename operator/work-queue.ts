@@ -72,8 +72,9 @@ export class WorkQueue {
     this.queued.clear();
   }
 
-  /** Adds a key now (no-op when it is already waiting). */
+  /** Adds a key now (no-op when it is already waiting, or once the queue's signal has aborted). */
   add(key: string): void {
+    if (this.signal?.aborted) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
@@ -86,6 +87,7 @@ export class WorkQueue {
 
   /** Adds a key after a delay; an earlier pending timer for the key is kept. */
   addAfter(key: string, ms: number): void {
+    if (this.signal?.aborted) return;
     if (ms <= 0) return this.add(key);
     const at = Date.now() + ms;
     const existing = this.timers.get(key);
