@@ -2,6 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** One proxied connection: bytes each way, held while frozen. */
 interface Pipe {
+  waiting(): boolean;
   flush(): void;
   destroy(): void;
 }
@@ -31,6 +32,11 @@ export class FreezeProxy {
     return this.url;
   }
 
+  /** Connections with bytes held back by the freeze. */
+  waiting(): number {
+    return [...this.pipes].filter((p) => p.waiting()).length;
+  }
+
   freeze(): void {
     this.frozen = true;
   }
@@ -51,6 +57,7 @@ export class FreezeProxy {
     const toClient: Buffer[] = [];
     let upstreamEnded = false;
     const pipe: Pipe = {
+      waiting: () => toUpstream.length > 0 || toClient.length > 0,
       flush: () => {
         for (const b of toUpstream.splice(0)) upstream.write(b);
         for (const b of toClient.splice(0)) client.write(b);
