@@ -1,8 +1,8 @@
 import type { ApiCall } from '../support/fake-kube-apiserver.js';
-import { FreezeProxy } from '../support/freeze-proxy.js';
 import type { RunningOperator } from '../../operator/operator.js';
 import { NS, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
 import type { SimAgent } from './support/sim-agent.js';
+import { useFreezableEnv } from './support/freezable-env.js';
 import { waitFor } from './support/wait.js';
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -85,21 +85,10 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
 describe('a leader whose API traffic freezes', () => {
   const RENEW_DEADLINE_MS = 2000;
   const LEASE = { durationSeconds: 3, renewDeadlineMs: RENEW_DEADLINE_MS };
-  let env: OperatorEnv;
-  let proxy: FreezeProxy;
-
-  beforeAll(async () => {
-    env = await startOperatorEnv('frozen');
-    proxy = new FreezeProxy(env.api.url);
-    await proxy.start();
-  });
-  afterAll(async () => {
-    proxy.thaw();
-    await env.close();
-    await proxy.close();
-  });
+  const fixture = useFreezableEnv('frozen');
 
   it('stops leading at its renew deadline, before the other acquires, and never writes after it', async () => {
+    const { env, proxy } = fixture;
     // A reaches the API server through a proxy that can freeze its traffic; B directly.
     const a = await env.startOperator({ lease: { identity: 'op-a', ...LEASE }, apiUrl: proxy.url });
     await waitFor('a leads', () => a.isLeader());

@@ -3,9 +3,8 @@ import { KubeLeaseElector } from '../../operator/adapters/kube-lease-elector.js'
 import { jobStoreInTerm } from '../../operator/leadership-term.js';
 import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector, LeadershipCallbacks } from '../../operator/ports/leader-election.js';
-import { FreezeProxy } from '../support/freeze-proxy.js';
 import { kubeConfigFor } from './support/fake-cluster.js';
-import { startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
+import { useFreezableEnv } from './support/freezable-env.js';
 import { waitFor } from './support/wait.js';
 
 /** An elector the test drives: it leads from run() until lose(). */
@@ -36,21 +35,10 @@ class ManualElector implements LeaderElector {
 }
 
 describe('a term of leadership', () => {
-  let env: OperatorEnv;
-  let proxy: FreezeProxy;
-
-  beforeAll(async () => {
-    env = await startOperatorEnv('term');
-    proxy = new FreezeProxy(env.api.url);
-    await proxy.start();
-  });
-  afterAll(async () => {
-    proxy.thaw();
-    await env.close();
-    await proxy.close();
-  });
+  const fixture = useFreezableEnv('term');
 
   it('a heartbeat begun while leading but answered after the term ended is a 503', async () => {
+    const { env, proxy } = fixture;
     const elector = new ManualElector();
     const op = await env.startOperator({ elector, apiUrl: proxy.url });
     await waitFor('ready', async () => (await fetch(`${op.coordinationUrl}/readyz`)).status === 200);
