@@ -7,6 +7,7 @@ import { SampleUrls } from './coordination/sample-urls.js';
 import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
 import { buildHttpServer } from './http-server.js';
 import { JobStorage } from './job-storage.js';
+import { jobStoreInTerm, trainingQueueInTerm } from './leadership-term.js';
 import { OperatorMetrics } from './metrics.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { jobKey, refOf, type JobStore } from './ports/job-store.js';
@@ -90,18 +91,24 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   );
   const storage = new JobStorage(config.jobs, config.objectStores);
   const elector = config.elector ?? new AlwaysLeader();
-  const reconciler = new Reconciler({
-    jobs: config.jobs,
-    queue: config.queue,
-    storage,
-    registry,
-    clock,
-    log,
-    dropTimeoutMs: interval * 3000,
-  });
+  /** The current term of leadership (aborted when it ends); null while standing by. */
+  let term: AbortSignal | null = null;
   let queue: WorkQueue | null = null;
-  const makeQueue = (): WorkQueue =>
-    new WorkQueue((key) => reconciler.reconcile(key), {
+  // Everything a term reconciles with is bound to its signal: the reconciles in flight when it
+  // ends are cancelled, and none of them writes afterwards.
+  const makeQueue = (leadership: AbortSignal): WorkQueue => {
+    const jobs = jobStoreInTerm(config.jobs, leadership);
+    const reconciler = new Reconciler({
+      jobs,
+      queue: trainingQueueInTerm(config.queue, leadership),
+      storage: new JobStorage(jobs, config.objectStores),
+      registry,
+      clock,
+      log,
+      dropTimeoutMs: interval * 3000,
+    });
+    return new WorkQueue((key) => reconciler.reconcile(key), {
+      signal: leadership,
       concurrency: config.concurrency ?? 8,
       onError: (key, err, attempt) => {
         metrics.errors.inc({ source: 'reconcile' });
@@ -115,6 +122,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
         metrics.reconcileSeconds.observe(ms / 1000);
       },
     });
+  };
   const enqueue = (key: string): void => queue?.add(key);
   config.queue.onSettled((jobId) => {
     const key = keyOfTrainingJob(jobId);
@@ -136,6 +144,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
       metrics,
       heartbeatIntervalSeconds: interval,
       isLeader: () => elector.isLeader(),
+      leadership: () => term,
       onJobChanged: enqueue,
       log,
     },
@@ -146,9 +155,10 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     log.warn({ url: coordinationUrl }, 'Coordination API without TLS on a non-loopback address');
 
   let leading: Promise<void> = Promise.resolve();
-  const startLeading = async (): Promise<void> => {
+  const startLeading = async (leadership: AbortSignal): Promise<void> => {
+    if (leadership.aborted) return; // lost again before the previous stop finished
     metrics.leader.set(1);
-    queue = makeQueue();
+    queue = makeQueue(leadership);
     queue.start();
     await config.jobs.watchKeys((ref) => enqueue(jobKey(ref)));
     for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
@@ -161,12 +171,14 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     await config.jobs.stop();
   };
   await elector.run({
-    onStartedLeading: () => {
+    onStartedLeading: (leadership) => {
+      term = leadership;
       leading = leading
-        .then(startLeading)
+        .then(() => startLeading(leadership))
         .catch((err: unknown) => log.error({ err: (err as Error).message }, 'Cannot start leading'));
     },
     onStoppedLeading: () => {
+      term = null;
       leading = leading
         .then(stopLeading)
         .catch((err: unknown) => log.error({ err: (err as Error).message }, 'Cannot stop leading'));

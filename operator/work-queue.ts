@@ -14,6 +14,8 @@ export interface WorkQueueOptions {
   burst?: number;
   onError?: (key: string, err: unknown, attempt: number) => void;
   onHandled?: (key: string, ms: number, ok: boolean) => void;
+  /** When it aborts, the queue stops at once as shutdown() does (handlers in flight get it from their owner). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -34,35 +36,45 @@ export class WorkQueue {
   private running = false;
   private tokens: number;
   private lastRefill = Date.now();
-  private readonly opts: Required<Omit<WorkQueueOptions, 'onError' | 'onHandled'>> &
+  private readonly signal: AbortSignal | undefined;
+  private readonly opts: Required<Omit<WorkQueueOptions, 'onError' | 'onHandled' | 'signal'>> &
     Pick<WorkQueueOptions, 'onError' | 'onHandled'>;
 
   constructor(
     private readonly handler: (key: string) => Promise<HandlerResult | void>,
     options: WorkQueueOptions = {},
   ) {
-    this.opts = { concurrency: 4, baseDelayMs: 5, maxDelayMs: 300_000, qps: 10, burst: 100, ...options };
+    const { signal, ...rest } = options;
+    this.opts = { concurrency: 4, baseDelayMs: 5, maxDelayMs: 300_000, qps: 10, burst: 100, ...rest };
     this.tokens = this.opts.burst;
+    this.signal = signal;
+    signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
-  /** Starts handing keys to the handler. */
+  /** Starts handing keys to the handler (not after its signal has aborted). */
   start(): void {
+    if (this.signal?.aborted) return;
     this.running = true;
     this.pump();
   }
 
   /** Stops taking new keys, cancels timers and waits for handlers in flight. */
   async shutdown(): Promise<void> {
+    this.stop();
+    if (this.active > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  private stop(): void {
     this.running = false;
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.queue.length = 0;
     this.queued.clear();
-    if (this.active > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
-  /** Adds a key now (no-op when it is already waiting). */
+  /** Adds a key now (no-op when it is already waiting, or once the queue's signal has aborted). */
   add(key: string): void {
+    if (this.signal?.aborted) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
@@ -75,6 +87,7 @@ export class WorkQueue {
 
   /** Adds a key after a delay; an earlier pending timer for the key is kept. */
   addAfter(key: string, ms: number): void {
+    if (this.signal?.aborted) return;
     if (ms <= 0) return this.add(key);
     const at = Date.now() + ms;
     const existing = this.timers.get(key);

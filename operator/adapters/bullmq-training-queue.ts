@@ -5,6 +5,7 @@ import {
   type TrainingJobData,
   type TrainingJobResult,
 } from '../../lib/queue/training-queue.js';
+import type { CallOptions } from '../ports/call-options.js';
 import type { TrainingQueue, TrainingRoundState } from '../ports/training-queue.js';
 
 export interface BullmqTrainingQueueOptions {
@@ -42,9 +43,14 @@ export class BullmqTrainingQueue implements TrainingQueue {
     this.events.on('active', settled);
   }
 
-  async enqueue(jobId: string, data: TrainingJobData): Promise<{ created: boolean }> {
+  async enqueue(
+    jobId: string,
+    data: TrainingJobData,
+    options: CallOptions = {},
+  ): Promise<{ created: boolean }> {
     const existing = await this.queue.getJob(jobId);
     if (existing) return { created: false };
+    options.signal?.throwIfAborted(); // Redis commands cannot be recalled: no write once cancelled
     await this.queue.add(`${data.namespace}/${data.job}`, data, {
       jobId,
       attempts: this.opts.attempts ?? 1,
@@ -73,17 +79,20 @@ export class BullmqTrainingQueue implements TrainingQueue {
     }
   }
 
-  async retry(jobId: string): Promise<void> {
+  async retry(jobId: string, options: CallOptions = {}): Promise<void> {
     const job = await this.queue.getJob(jobId);
-    if (job && (await job.getState()) === 'failed') await job.retry('failed');
+    if (!job || (await job.getState()) !== 'failed') return;
+    options.signal?.throwIfAborted();
+    await job.retry('failed');
   }
 
-  async cancel(jobId: string): Promise<boolean> {
+  async cancel(jobId: string, options: CallOptions = {}): Promise<boolean> {
     const job = await this.queue.getJob(jobId);
     if (!job) return false;
     const state = await job.getState();
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children')
       return false;
+    options.signal?.throwIfAborted();
     await job.remove();
     return true;
   }

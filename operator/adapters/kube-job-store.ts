@@ -11,9 +11,11 @@ import type { Logger } from 'pino';
 import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../lib/api/v1alpha1/index.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/v1alpha1/index.js';
 import { mergeDiff } from '../merge-diff.js';
+import type { CallOptions } from '../ports/call-options.js';
 import type { JobEvent, JobRef, JobStore } from '../ports/job-store.js';
 import { refOf } from '../ports/job-store.js';
 import { isConflict, isNotFound } from './kube-errors.js';
+import { withSignal } from './kube-signal.js';
 import { SupervisedInformer } from './supervised-informer.js';
 
 export interface KubeJobStoreOptions {
@@ -114,15 +116,18 @@ export class KubeJobStore implements JobStore {
     return this.informer?.list() ?? [];
   }
 
-  private async fetch(ref: JobRef): Promise<SingleTaskLearningJob | null> {
+  private async fetch(ref: JobRef, signal?: AbortSignal): Promise<SingleTaskLearningJob | null> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: ref.namespace,
-        plural: PLURAL,
-        name: ref.name,
-      })) as SingleTaskLearningJob;
+      return (await this.custom.getNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: ref.namespace,
+          plural: PLURAL,
+          name: ref.name,
+        },
+        withSignal(signal),
+      )) as SingleTaskLearningJob;
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
@@ -132,6 +137,7 @@ export class KubeJobStore implements JobStore {
   async patchStatus(
     job: SingleTaskLearningJob,
     status: SingleTaskLearningJobStatus,
+    options: CallOptions = {},
   ): Promise<SingleTaskLearningJob> {
     const ref = refOf(job);
     let current = job;
@@ -148,7 +154,7 @@ export class KubeJobStore implements JobStore {
             name: ref.name,
             body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: diff },
           },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          withSignal(options.signal, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
         )) as SingleTaskLearningJob;
       } catch (err) {
         if (!isConflict(err) || attempt >= MAX_CONFLICT_RETRIES) throw err;
@@ -156,7 +162,7 @@ export class KubeJobStore implements JobStore {
           { job: `${ref.namespace}/${ref.name}`, attempt },
           'Status patch conflict; retrying on a fresh read',
         );
-        const fresh = await this.fetch(ref);
+        const fresh = await this.fetch(ref, options.signal);
         if (!fresh) throw err;
         // The status is the operator's alone; a conflict means our base copy is old, not that our result is wrong.
         current = fresh;
@@ -167,6 +173,7 @@ export class KubeJobStore implements JobStore {
   private async patchFinalizers(
     job: SingleTaskLearningJob,
     change: (list: string[]) => string[] | null,
+    signal?: AbortSignal,
   ): Promise<SingleTaskLearningJob | null> {
     const ref = refOf(job);
     let current: SingleTaskLearningJob | null = job;
@@ -190,59 +197,74 @@ export class KubeJobStore implements JobStore {
             name: ref.name,
             body: ops,
           },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+          withSignal(signal, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
         )) as SingleTaskLearningJob;
       } catch (err) {
         if (isNotFound(err)) return null;
         if (!isConflict(err) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-        current = await this.fetch(ref);
+        current = await this.fetch(ref, signal);
       }
     }
     return null;
   }
 
-  async addFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<SingleTaskLearningJob> {
-    const updated = await this.patchFinalizers(job, (list) =>
-      list.includes(finalizer) ? null : [...list, finalizer],
+  async addFinalizer(
+    job: SingleTaskLearningJob,
+    finalizer: string,
+    options: CallOptions = {},
+  ): Promise<SingleTaskLearningJob> {
+    const updated = await this.patchFinalizers(
+      job,
+      (list) => (list.includes(finalizer) ? null : [...list, finalizer]),
+      options.signal,
     );
     return updated ?? job;
   }
 
-  async removeFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<void> {
-    await this.patchFinalizers(job, (list) =>
-      list.includes(finalizer) ? list.filter((f) => f !== finalizer) : null,
+  async removeFinalizer(
+    job: SingleTaskLearningJob,
+    finalizer: string,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.patchFinalizers(
+      job,
+      (list) => (list.includes(finalizer) ? list.filter((f) => f !== finalizer) : null),
+      options.signal,
     );
   }
 
-  async emitEvent(job: SingleTaskLearningJob, event: JobEvent): Promise<void> {
+  async emitEvent(job: SingleTaskLearningJob, event: JobEvent, options: CallOptions = {}): Promise<void> {
     const ref = refOf(job);
     const now = new Date();
     try {
-      await this.core.createNamespacedEvent({
-        namespace: ref.namespace,
-        body: {
-          metadata: {
-            name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
-            namespace: ref.namespace,
+      await this.core.createNamespacedEvent(
+        {
+          namespace: ref.namespace,
+          body: {
+            metadata: {
+              name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
+              namespace: ref.namespace,
+            },
+            involvedObject: {
+              apiVersion: API_VERSION,
+              kind: KIND,
+              name: ref.name,
+              namespace: ref.namespace,
+              uid: job.metadata?.uid,
+              resourceVersion: job.metadata?.resourceVersion,
+            },
+            type: event.type,
+            reason: event.reason,
+            message: event.message,
+            source: { component: this.opts.component ?? 'edge-stl-operator' },
+            reportingComponent: this.opts.component ?? 'edge-stl-operator',
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
           },
-          involvedObject: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            name: ref.name,
-            namespace: ref.namespace,
-            uid: job.metadata?.uid,
-            resourceVersion: job.metadata?.resourceVersion,
-          },
-          type: event.type,
-          reason: event.reason,
-          message: event.message,
-          source: { component: this.opts.component ?? 'edge-stl-operator' },
-          reportingComponent: this.opts.component ?? 'edge-stl-operator',
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
         },
-      });
+        withSignal(options.signal),
+      );
     } catch (err) {
       this.opts.log.warn(
         { job: `${ref.namespace}/${ref.name}`, reason: event.reason, err: (err as Error).message },
@@ -251,12 +273,12 @@ export class KubeJobStore implements JobStore {
     }
   }
 
-  async getNodeLabels(node: string): Promise<Record<string, string> | null> {
+  async getNodeLabels(node: string, options: CallOptions = {}): Promise<Record<string, string> | null> {
     const hit = this.nodeLabels.get(node);
     if (hit && Date.now() - hit.at < 60_000) return hit.labels;
     let labels: Record<string, string> | null;
     try {
-      labels = (await this.core.readNode({ name: node })).metadata?.labels ?? {};
+      labels = (await this.core.readNode({ name: node }, withSignal(options.signal))).metadata?.labels ?? {};
     } catch (err) {
       if (!isNotFound(err)) throw err;
       labels = null;
@@ -265,9 +287,13 @@ export class KubeJobStore implements JobStore {
     return labels;
   }
 
-  async getSecret(namespace: string, name: string): Promise<Record<string, string> | null> {
+  async getSecret(
+    namespace: string,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<Record<string, string> | null> {
     try {
-      const secret = await this.core.readNamespacedSecret({ namespace, name });
+      const secret = await this.core.readNamespacedSecret({ namespace, name }, withSignal(options.signal));
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(secret.data ?? {}))
         out[k] = Buffer.from(v, 'base64').toString('utf8');

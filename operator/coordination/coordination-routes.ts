@@ -33,6 +33,11 @@ export interface CoordinationDeps {
   rateLimiter: NodeRateLimiter;
   /** Only the leader answers; a standby says 503 so agents retry (and readiness sends them elsewhere). */
   isLeader: () => boolean;
+  /**
+   * The current term of leadership: a reply begun in a term that has ended since is answered 503
+   * instead, so an agent never takes a former leader's word.
+   */
+  leadership?: () => AbortSignal | null;
   /** A job's edge view changed: reconcile it soon. */
   onJobChanged: (key: string) => void;
   log: { warn: (obj: object, msg: string) => void };
@@ -66,10 +71,12 @@ const BODY_LIMIT = 64 * 1024;
  */
 export async function coordinationRoutes(app: FastifyInstance, deps: CoordinationDeps): Promise<void> {
   app.decorateRequest('nodeLabels', null);
+  app.decorateRequest('leadership', null);
   // onRequest: a caller that is not the node it names is turned away before its body is read.
   app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
     if (!deps.jobs.synced()) return reply.code(503).send({ error: 'job cache not synced yet' });
+    (req as unknown as { leadership: AbortSignal | null }).leadership = deps.leadership?.() ?? null;
     const node = req.params.node;
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
@@ -80,6 +87,12 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
     const labels = await deps.jobs.getNodeLabels(node);
     if (!labels) return reply.code(403).send({ error: 'no Node object of this name' });
     (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const term = (req as unknown as { leadership: AbortSignal | null }).leadership;
+    if (!term?.aborted || reply.statusCode >= 300) return payload;
+    reply.code(503);
+    return JSON.stringify({ error: 'not the leader' });
   });
   const labelsOf = (req: object): Record<string, string> =>
     (req as { nodeLabels: Record<string, string> }).nodeLabels;

@@ -1,4 +1,5 @@
 import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../lib/api/v1alpha1/index.js';
+import type { CallOptions } from './call-options.js';
 
 /** Namespace and name of a job; the work-queue key is `<ns>/<name>`. */
 export interface JobRef {
@@ -37,17 +38,22 @@ export interface JobStore {
   patchStatus(
     job: SingleTaskLearningJob,
     status: SingleTaskLearningJobStatus,
+    options?: CallOptions,
   ): Promise<SingleTaskLearningJob>;
   /** Adds a finalizer, guarded by the job's resourceVersion; returns the updated job. */
-  addFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<SingleTaskLearningJob>;
+  addFinalizer(
+    job: SingleTaskLearningJob,
+    finalizer: string,
+    options?: CallOptions,
+  ): Promise<SingleTaskLearningJob>;
   /** Removes a finalizer, guarded by the job's resourceVersion; the job may be gone afterwards. */
-  removeFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<void>;
+  removeFinalizer(job: SingleTaskLearningJob, finalizer: string, options?: CallOptions): Promise<void>;
   /** Records an Event about the job (best effort: a failure is logged, never thrown). */
-  emitEvent(job: SingleTaskLearningJob, event: JobEvent): Promise<void>;
+  emitEvent(job: SingleTaskLearningJob, event: JobEvent, options?: CallOptions): Promise<void>;
   /** Labels of a cluster node (for offline agents), or null when unknown. */
-  getNodeLabels(node: string): Promise<Record<string, string> | null>;
+  getNodeLabels(node: string, options?: CallOptions): Promise<Record<string, string> | null>;
   /** Decoded data of a Secret, or null when it does not exist. */
-  getSecret(namespace: string, name: string): Promise<Record<string, string> | null>;
+  getSecret(namespace: string, name: string, options?: CallOptions): Promise<Record<string, string> | null>;
 }
 
 /** `<ns>/<name>`. */

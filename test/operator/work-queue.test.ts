@@ -74,4 +74,38 @@ describe('WorkQueue', () => {
     await waitFor('early timer', () => runs.length === before + 1, 400, 5);
     await q.shutdown();
   });
+
+  it('stops at once when its signal aborts: no waiting key, timer or retry runs afterwards', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const leadership = new AbortController();
+    const q = new WorkQueue(
+      async (key) => {
+        runs.push(key);
+        if (key === 'slow') {
+          await gate;
+          throw new Error('cancelled');
+        }
+        return { requeueAfterMs: 20 };
+      },
+      { concurrency: 1, baseDelayMs: 1, signal: leadership.signal },
+    );
+    q.start();
+    q.add('fast'); // runs, then asks to come back in 20 ms
+    q.add('slow');
+    q.add('waiting');
+    await waitFor('slow running', () => runs.includes('slow'), 2000, 5);
+    leadership.abort();
+    release(); // the handler in flight ends (as a cancelled reconcile does) after the abort
+    q.add('late');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(runs).toEqual(['fast', 'slow']);
+    expect(q.size()).toBe(0);
+    q.start(); // a queue whose signal has aborted does not start again
+    q.add('again');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(runs).toEqual(['fast', 'slow']);
+    await q.shutdown();
+  });
 });

@@ -31,8 +31,12 @@ export interface OperatorEnv {
   trainer: SimTrainer;
   operators: RunningOperator[];
   agents: SimAgent[];
+  /** `apiUrl` points the operator's Kubernetes clients elsewhere (e.g. a FreezeProxy in front of `api`). */
   startOperator(
-    extra?: Partial<OperatorConfig> & { lease?: { identity: string; durationSeconds: number } },
+    extra?: Partial<OperatorConfig> & {
+      lease?: { identity: string; durationSeconds: number; renewDeadlineMs?: number };
+      apiUrl?: string;
+    },
   ): Promise<RunningOperator>;
   createJob(name: string, spec?: Partial<SingleTaskLearningJobSpec>): KObj;
   job(name: string): SingleTaskLearningJob | null;
@@ -86,9 +90,9 @@ export async function startOperatorEnv(
     operators,
     agents,
     async startOperator(extra = {}) {
-      const { lease, ...rest } = extra;
+      const { lease, apiUrl, ...rest } = extra;
       // An operator with a lease identity sends it as its token: the call log tells who called.
-      const opKubeConfig = lease ? kubeConfigFor(url, lease.identity) : kubeConfig;
+      const opKubeConfig = lease || apiUrl ? kubeConfigFor(apiUrl ?? url, lease?.identity) : kubeConfig;
       const op = await startOperator({
         jobs: new KubeJobStore({ kubeConfig: opKubeConfig, log, staleAfterMs: 60_000 }),
         queue: new BullmqTrainingQueue({ connection, prefix, log }),
@@ -107,6 +111,7 @@ export async function startOperatorEnv(
                 name: 'edge-stl-operator',
                 identity: lease.identity,
                 leaseDurationSeconds: lease.durationSeconds,
+                ...(lease.renewDeadlineMs ? { renewDeadlineMs: lease.renewDeadlineMs } : {}),
                 retryPeriodMs: 200,
               }),
             }
