@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
-import type { StorageCredentials } from '../../lib/storage/job-storage.js';
-import { createObjectStore } from '../../lib/storage/minio-object-store.js';
+import { objectStoresAt } from '../../lib/storage/job-storage.js';
 import type { S3Config } from '../../lib/storage/object-store.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import type { LabelingJob } from '../../labeling/app.js';
@@ -109,21 +108,8 @@ async function watchClusterJobs(
   // Loaded only here, so the fixed-list mode never pays for the Kubernetes client.
   const kube = await import('../../operator/kube.js');
   const log = createLogger('labeling-jobs');
-  const store = new kube.KubeJobStore({
-    kubeConfig: kube.loadKubeConfig(kubeconfig),
-    log,
-    namespace,
-    component: 'edge-stl-labeling',
-  });
-  await store.watchKeys(() => undefined);
-  const objectStores = (c: StorageCredentials) =>
-    createObjectStore({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      accessKey: c.accessKey,
-      secretKey: c.secretKey,
-    });
-  return { jobs: clusterLabelingJobs(store, objectStores, log), stop: () => store.stop() };
+  const store = await kube.watchJobsReadOnly({ kubeconfig, namespace, component: 'edge-stl-labeling', log });
+  return { jobs: clusterLabelingJobs(store, objectStoresAt(s3), log), stop: () => store.stop() };
 }
 
 /** `ns/job:class1,class2` → a labeling job. */

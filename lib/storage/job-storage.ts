@@ -1,6 +1,7 @@
 import type { SingleTaskLearningJob } from '../api/v1alpha1/index.js';
 import { CREDENTIALS_SECRET_KEYS } from '../api/v1alpha1/index.js';
-import type { ObjectStore } from './object-store.js';
+import { createObjectStore } from './minio-object-store.js';
+import type { ObjectStore, S3Config } from './object-store.js';
 
 /** Credentials of one job (from its `storage.credentialsSecret`). */
 export interface StorageCredentials {
@@ -10,6 +11,17 @@ export interface StorageCredentials {
 
 /** Gives the object store for a job's credentials (the endpoint is the caller's). */
 export type ObjectStoreFactory = (credentials: StorageCredentials) => ObjectStore;
+
+/** Stores on one S3 endpoint, each with a job's credentials (the endpoint's own keys are not used). */
+export function objectStoresAt(endpoint: Pick<S3Config, 'endpoint' | 'region'>): ObjectStoreFactory {
+  return (c) =>
+    createObjectStore({
+      endpoint: endpoint.endpoint,
+      ...(endpoint.region ? { region: endpoint.region } : {}),
+      accessKey: c.accessKey,
+      secretKey: c.secretKey,
+    });
+}
 
 /** Reads a Secret's decoded data (null when it does not exist); the operator's JobStore is one. */
 export interface SecretReader {
