@@ -18,6 +18,7 @@ import { startOperator, type RunningOperator } from '../../operator/operator.js'
 import { redisConnection } from '../../operator/redis-connection.js';
 import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { testRedisUrl, testStore, uniqueBucket } from '../support/env.js';
+import { onlyBucket } from '../support/only-bucket-store.js';
 import { makeJpeg, putSample } from '../labeling/sample-fixtures.js';
 import { credentialsSecret, kubeConfigFor, startFakeCluster } from './support/fake-cluster.js';
 import { SimAgent } from './support/sim-agent.js';
@@ -67,19 +68,6 @@ function perTeamStores(real: ObjectStore, used: string[]): ObjectStoreFactory {
     used.push(team.secret);
     return onlyBucket(real, team.bucket);
   };
-}
-
-function onlyBucket(store: ObjectStore, bucket: string): ObjectStore {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) =>
-        args[0] === bucket
-          ? (value as (...a: unknown[]) => unknown).apply(target, args)
-          : Promise.reject(new Error(`AccessDenied: these keys open ${bucket}, not ${String(args[0])}`));
-    },
-  });
 }
 
 function jobObject(team: Team): SingleTaskLearningJob {
