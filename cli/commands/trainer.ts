@@ -51,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.env.EDGE_STL_BACKEND = values.backend;
   }
+  if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
+    throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   const config: TrainerConfig = {
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     s3: s3ConfigFromEnv(),
@@ -63,8 +65,6 @@ export async function run(argv: string[]): Promise<number> {
     stalledIntervalMs: intFlag('stalled-interval', values['stalled-interval'], undefined, 1000),
     opsPort: values['no-ops'] ? null : intFlag('ops-port', values['ops-port'], 9464, 0),
   };
-  if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
-    throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   await registerTrainerAlgorithms();
   for (const plugin of values.plugin ?? []) await ClassFactory.registerFromModule(plugin);
   const jobs = values['credentials-from-jobs']
