@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
-import { TRAINING_QUEUE } from '../lib/queue/training-queue.js';
+import { TRAINING_QUEUE, type TrainingJobData } from '../lib/queue/training-queue.js';
 
 /** How a trainer process is wired. Only `redisUrl` and one of `s3` / `store` are required. */
 export interface TrainerConfig {
@@ -11,6 +11,11 @@ export interface TrainerConfig {
   s3?: S3Config;
   /** An object store to use instead of building one from `s3` (in-process use, tests). */
   store?: ObjectStore;
+  /**
+   * The store of each round's job, opened with the job's own credentials (cluster mode: read from its
+   * `storage.credentialsSecret`); without it every round uses `store` / `s3`.
+   */
+  storeFor?: (data: TrainingJobData) => Promise<ObjectStore>;
   /** BullMQ queue name (default: the foundation's training queue). */
   queueName?: string;
   /** BullMQ key prefix (default `bull`), so that tests and installations can share one Redis. */
@@ -36,14 +41,15 @@ export interface TrainerConfig {
 }
 
 /** The config with defaults applied. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 's3' | 'store' | 'logger'>> &
-  Pick<TrainerConfig, 's3' | 'store' | 'logger'>;
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 's3' | 'store' | 'storeFor' | 'logger'>> &
+  Pick<TrainerConfig, 's3' | 'store' | 'storeFor' | 'logger'>;
 
 export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConfig {
   return {
     redisUrl: config.redisUrl,
     s3: config.s3,
     store: config.store,
+    storeFor: config.storeFor,
     logger: config.logger,
     queueName: config.queueName ?? TRAINING_QUEUE,
     queuePrefix: config.queuePrefix ?? 'bull',

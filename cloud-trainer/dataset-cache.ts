@@ -18,14 +18,32 @@ export interface CacheStats {
  */
 export class DatasetCache {
   private readonly objectsDir: string;
-  private readonly pending = new Map<string, Promise<string>>();
-  private stats: CacheStats = { hits: 0, misses: 0, bytesDownloaded: 0 };
 
   constructor(
     private readonly store: ObjectStore,
     readonly dir: string,
+    private readonly shared: { pending: Map<string, Promise<string>>; stats: CacheStats } = {
+      pending: new Map(),
+      stats: { hits: 0, misses: 0, bytesDownloaded: 0 },
+    },
   ) {
     this.objectsDir = join(dir, 'objects');
+  }
+
+  /**
+   * The same cache reading through another store (a job's own credentials): files, statistics and
+   * downloads in flight are shared, since an object's address is its ETag and size.
+   */
+  withStore(store: ObjectStore): DatasetCache {
+    return new DatasetCache(store, this.dir, this.shared);
+  }
+
+  private get pending(): Map<string, Promise<string>> {
+    return this.shared.pending;
+  }
+
+  private get stats(): CacheStats {
+    return this.shared.stats;
   }
 
   getStats(): CacheStats {
@@ -39,7 +57,7 @@ export class DatasetCache {
   }
 
   resetStats(): void {
-    this.stats = { hits: 0, misses: 0, bytesDownloaded: 0 };
+    this.shared.stats = { hits: 0, misses: 0, bytesDownloaded: 0 };
   }
 
   /**

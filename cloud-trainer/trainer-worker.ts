@@ -44,6 +44,7 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
   await mkdir(roundsDir, { recursive: true });
   const processJob = createTrainingProcessor({
     store,
+    ...(config.storeFor ? { storeFor: config.storeFor } : {}),
     cache,
     checkpoints: new CheckpointStore(store),
     publisher: new ModelPublisher(store),

@@ -7,13 +7,13 @@ import { UsageError } from '../lib/errors/index.js';
 import type { Logger } from '../lib/log.js';
 import type { TrainingJobData, TrainingJobProgress, TrainingJobResult } from '../lib/queue/training-queue.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
-import type { CheckpointRef, CheckpointStore, RoundScope } from './checkpoint-store.js';
+import { CheckpointStore, type CheckpointRef, type RoundScope } from './checkpoint-store.js';
 import type { DatasetCache } from './dataset-cache.js';
 import { fetchRoundData, type RoundData } from './dataset-fetcher.js';
 import { assertTrainingJobData } from './job-data-schema.js';
 import { buildModel } from './model-factory.js';
 import { evaluateBaseline, fetchVerifiedModel } from './model-evaluation.js';
-import type { ModelPublisher } from './model-publisher.js';
+import { ModelPublisher } from './model-publisher.js';
 import type { TrainerMetrics } from './trainer-metrics.js';
 import { TrainingInputError } from './training-input-error.js';
 import { TrainingReleasedError } from './training-released-error.js';
@@ -23,7 +23,13 @@ export type TrainingJob = Job<TrainingJobData, TrainingJobResult>;
 
 /** What the processor needs; built once per worker. */
 export interface ProcessorDeps {
+  /** The store of every round, unless `storeFor` names one per round. */
   store: ObjectStore;
+  /**
+   * The store of a round's job (its own credentials); the cache, checkpoints and publisher of that
+   * round then go through it. A failure here is retried like any other failed attempt.
+   */
+  storeFor?: (data: TrainingJobData) => Promise<ObjectStore>;
   cache: DatasetCache;
   checkpoints: CheckpointStore;
   publisher: ModelPublisher;
@@ -50,7 +56,7 @@ interface TrainOutcome {
  * round's last checkpoint when a previous attempt left one), evaluate the new and the deployed model
  * on the same test index, and publish `models/<ns>/<job>/v<round>/model.zip` exactly once.
  */
-export function createTrainingProcessor(deps: ProcessorDeps) {
+export function createTrainingProcessor(shared: ProcessorDeps) {
   return async function processTrainingJob(
     job: TrainingJob,
     _token?: string,
@@ -58,6 +64,7 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
   ): Promise<TrainingJobResult> {
     assertTrainingJobData(job.data);
     const data = job.data;
+    const deps = shared.storeFor ? throughStore(shared, await shared.storeFor(data)) : shared;
     const scope: RoundScope = {
       bucket: data.bucket,
       namespace: data.namespace,
@@ -128,6 +135,17 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
         .prune(deps.cacheMaxBytes)
         .catch((err) => log.warn({ err }, 'Could not prune dataset cache'));
     }
+  };
+}
+
+/** The processor's dependencies with every object access going through `store`. */
+function throughStore(deps: ProcessorDeps, store: ObjectStore): ProcessorDeps {
+  return {
+    ...deps,
+    store,
+    cache: deps.cache.withStore(store),
+    checkpoints: new CheckpointStore(store),
+    publisher: new ModelPublisher(store),
   };
 }
 

@@ -6,7 +6,7 @@ import { EdgeStlError } from '../lib/errors/index.js';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { bearerToken, tokenMatches } from './auth.js';
-import type { LabeledIndex } from './labeled-index.js';
+import type { IndexLocation, LabeledIndex } from './labeled-index.js';
 import type { LabelingMetrics } from './labeling-metrics.js';
 import { readSample, readSampleImage, saveLabels } from './label-writer.js';
 import { listSamples } from './sample-queue.js';
@@ -30,6 +30,13 @@ export interface LabelingJob {
   job: string;
   classes: string[];
   mode?: 'manual' | 'auto';
+  /** The job's bucket and the store its credentials open; the service's own when absent. */
+  storage?: IndexLocation;
+}
+
+/** Where a job's samples and labels live. */
+export function storageOf(job: LabelingJob, fallback: IndexLocation): IndexLocation {
+  return job.storage ?? fallback;
 }
 
 export interface LabelingAppOptions {
@@ -70,10 +77,11 @@ const STATUS_BY_CODE: Record<string, number> = {
  * pending samples, fetch one with its edge prediction, and save labels (VOC + labeled index).
  */
 export async function labelingApp(app: FastifyInstance, options: LabelingAppOptions): Promise<void> {
-  const findJob = async (namespace: string, job: string): Promise<LabelingJob> => {
+  const home: IndexLocation = { store: options.store, bucket: options.bucket };
+  const findJob = async (namespace: string, job: string): Promise<LabelingJob & { at: IndexLocation }> => {
     const found = (await options.jobs()).find((j) => j.namespace === namespace && j.job === job);
     if (!found) throw new EdgeStlError('JOB_NOT_FOUND', `no labeling job ${namespace}/${job}`);
-    return found;
+    return { ...found, at: storageOf(found, home) };
   };
 
   app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
@@ -122,7 +130,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
       },
       async (req) => {
         const job = await findJob(req.params.ns, req.params.job);
-        const listing = await listSamples(options.store, options.bucket, job.namespace, job.job);
+        const listing = await listSamples(job.at.store, job.at.bucket, job.namespace, job.job);
         const offset = req.query.offset ?? 0;
         const samples = listing.pending.slice(offset, offset + (req.query.limit ?? 100));
         return { classes: job.classes, counts: listing.counts, samples };
@@ -137,8 +145,8 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
         const found = await findJob(ns, job);
         const ref = { namespace: ns, job, node, id };
         const [sample, image] = await Promise.all([
-          readSample(options.store, options.bucket, ref),
-          readSampleImage(options.store, options.bucket, ref),
+          readSample(found.at.store, found.at.bucket, ref),
+          readSampleImage(found.at.store, found.at.bucket, ref),
         ]);
         return {
           node,
@@ -157,11 +165,11 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
       { schema: { params: SampleParams } },
       async (req, reply) => {
         const { ns, job, node, id } = req.params;
-        await findJob(ns, job);
+        const { at } = await findJob(ns, job);
         const key = sampleKey(ns, job, node, id, 'jpeg');
-        if (!(await options.store.stat(options.bucket, key)))
+        if (!(await at.store.stat(at.bucket, key)))
           throw new EdgeStlError('SAMPLE_NOT_FOUND', `no image for sample ${node}/${id}`);
-        return reply.type('image/jpeg').send(await options.store.getBuffer(options.bucket, key));
+        return reply.type('image/jpeg').send(await at.store.getBuffer(at.bucket, key));
       },
     );
 
@@ -178,7 +186,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
         const { ns, job, node, id } = req.params;
         const found = await findJob(ns, job);
         const result = await saveLabels(
-          { store: options.store, bucket: options.bucket, index: options.index },
+          { store: found.at.store, bucket: found.at.bucket, index: options.index },
           { namespace: ns, job, node, id },
           { boxes: req.body.boxes, classes: found.classes, method: 'manual' },
         );

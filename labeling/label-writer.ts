@@ -142,7 +142,7 @@ export async function saveLabels(
     ...(input.modelVersion ? { modelVersion: input.modelVersion } : {}),
   };
   const indexLine = `./JPEGImages/${stem}.jpeg ./Annotations/${stem}.xml`;
-  await deps.index.append(ref.namespace, ref.job, indexLine);
+  await deps.index.append(ref.namespace, ref.job, indexLine, { store, bucket });
   // The sidecar marks the sample done for the queue; written after the index line it counts.
   await store.putObject(
     bucket,

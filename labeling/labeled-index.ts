@@ -13,6 +13,13 @@ interface PendingLine {
 interface JobQueue {
   pending: PendingLine[];
   running: boolean;
+  at: IndexLocation;
+}
+
+/** Where a job's index lives: its bucket, reached with its own credentials. */
+export interface IndexLocation {
+  store: ObjectStore;
+  bucket: string;
 }
 
 /** Attempts to write and verify one batch before giving up. */
@@ -23,7 +30,8 @@ const MAX_WRITE_ATTEMPTS = 5;
  * conditional writes, so appends of one job are serialised: in this process by a per-job queue
  * (which also group-commits lines that arrive together into one write), across replicas by a Redis
  * lock. After each write the index is read back and the write retried until every line is there.
- * A line already present is not added twice, so a repeated save is harmless.
+ * A line already present is not added twice, so a repeated save is harmless. Each call may name the
+ * job's own bucket and store (jobs differ in both); the constructor's are the default.
  */
 export class LabeledIndex {
   private readonly queues = new Map<string, JobQueue>();
@@ -38,34 +46,42 @@ export class LabeledIndex {
   ) {}
 
   /** Resolves once `line` is durably in the job's index. */
-  append(namespace: string, job: string, line: string): Promise<void> {
+  append(namespace: string, job: string, line: string, at: IndexLocation = this.home): Promise<void> {
     if (/[\r\n]/.test(line))
       return Promise.reject(new EdgeStlError('INVALID_INDEX_LINE', 'an index line cannot contain a newline'));
     const key = labeledIndexKey(namespace, job);
-    let queue = this.queues.get(key);
+    const queueKey = `${at.bucket}/${key}`;
+    let queue = this.queues.get(queueKey);
     if (!queue) {
-      queue = { pending: [], running: false };
-      this.queues.set(key, queue);
+      queue = { pending: [], running: false, at };
+      this.queues.set(queueKey, queue);
     }
+    // The newest store of the job (its Secret may have been rotated since the queue started).
+    queue.at = at;
     const done = new Promise<void>((resolve, reject) => queue.pending.push({ line, resolve, reject }));
-    void this.drain(key, queue);
+    void this.drain(queueKey, key, queue);
     return done;
   }
 
   /** The lines of a job's index (empty when it does not exist yet). */
-  async read(namespace: string, job: string): Promise<string[]> {
-    return this.readKey(labeledIndexKey(namespace, job));
+  async read(namespace: string, job: string, at: IndexLocation = this.home): Promise<string[]> {
+    return this.readKey(at, labeledIndexKey(namespace, job));
   }
 
-  private async drain(key: string, queue: JobQueue): Promise<void> {
+  private get home(): IndexLocation {
+    return { store: this.store, bucket: this.bucket };
+  }
+
+  private async drain(queueKey: string, key: string, queue: JobQueue): Promise<void> {
     if (queue.running) return;
     queue.running = true;
     try {
       while (queue.pending.length > 0) {
         const batch = queue.pending.splice(0);
         try {
-          await this.locked(key, (lock) =>
+          await this.locked(queue.at.bucket, key, (lock) =>
             this.commit(
+              queue.at,
               key,
               batch.map((p) => p.line),
               lock,
@@ -78,28 +94,28 @@ export class LabeledIndex {
       }
     } finally {
       queue.running = false;
-      if (queue.pending.length === 0) this.queues.delete(key);
+      if (queue.pending.length === 0) this.queues.delete(queueKey);
     }
   }
 
-  private locked<T>(key: string, fn: (lock: AbortSignal) => Promise<T>): Promise<T> {
+  private locked<T>(bucket: string, key: string, fn: (lock: AbortSignal) => Promise<T>): Promise<T> {
     return this.redis
-      ? withRedisLock(this.redis, `${this.lockPrefix}${this.bucket}/${key}`, fn)
+      ? withRedisLock(this.redis, `${this.lockPrefix}${bucket}/${key}`, fn)
       : fn(new AbortController().signal);
   }
 
   /** `lock` aborts when the lock was lost: then no write, since another holder may be writing. */
-  private async commit(key: string, lines: string[], lock: AbortSignal): Promise<void> {
+  private async commit(at: IndexLocation, key: string, lines: string[], lock: AbortSignal): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.readKey(key);
+      const current = await this.readKey(at, key);
       const present = new Set(current);
       const missing = [...new Set(lines)].filter((l) => !present.has(l));
       if (missing.length === 0) return;
       const text = [...current, ...missing].map((l) => `${l}\n`).join('');
       lock.throwIfAborted();
-      await this.store.putObject(this.bucket, key, text, { contentType: 'text/plain' });
+      await at.store.putObject(at.bucket, key, text, { contentType: 'text/plain' });
       this.writes += 1;
-      const after = new Set(await this.readKey(key));
+      const after = new Set(await this.readKey(at, key));
       if (lines.every((l) => after.has(l))) return;
     }
     throw new EdgeStlError(
@@ -108,10 +124,10 @@ export class LabeledIndex {
     );
   }
 
-  private async readKey(key: string): Promise<string[]> {
+  private async readKey(at: IndexLocation, key: string): Promise<string[]> {
     let text: string;
     try {
-      text = (await this.store.getBuffer(this.bucket, key)).toString('utf8');
+      text = (await at.store.getBuffer(at.bucket, key)).toString('utf8');
     } catch (err) {
       if (err instanceof EdgeStlError && err.code === 'OBJECT_NOT_FOUND') return [];
       throw err;

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
 import { EdgeStlError } from '../lib/errors/index.js';
-import { labelingApp, type LabelingJob } from './app.js';
+import { labelingApp, storageOf, type LabelingJob } from './app.js';
 import { autoLabel, type AutoLabelReport } from './auto-labeler.js';
 import { GroundTruthOracle } from './ground-truth-oracle.js';
 import { LabeledIndex } from './labeled-index.js';
@@ -134,14 +134,17 @@ function autoRunner(deps: {
   const workDir = config.workDir ?? join(tmpdir(), 'edge-stl-labeling');
   const threshold = config.auto?.teacherScoreThreshold ?? 0.3;
 
+  const home = { store, bucket: config.bucket };
+
   const teacherFor = async (job: LabelingJob): Promise<Teacher | null> => {
     const key = `${job.namespace}/${job.job}`;
+    const at = storageOf(job, home);
     const current = teachers.get(key);
-    const newest = await newestModelKey(store, config.bucket, job.namespace, job.job);
+    const newest = await newestModelKey(at.store, at.bucket, job.namespace, job.job);
     if (!newest || newest.version === current?.version) return current ?? null;
     await current?.dispose();
     teachers.delete(key);
-    const teacher = await loadTeacher(store, config.bucket, job.namespace, job.job, workDir, threshold);
+    const teacher = await loadTeacher(at.store, at.bucket, job.namespace, job.job, workDir, threshold);
     if (teacher) teachers.set(key, teacher);
     return teacher;
   };
@@ -158,9 +161,10 @@ function autoRunner(deps: {
     });
     const reports: Record<string, AutoLabelReport> = {};
     for (const job of (await deps.jobs()).filter((j) => j.mode === 'auto')) {
+      const at = storageOf(job, home);
       reports[`${job.namespace}/${job.job}`] = await autoLabel({
-        store,
-        bucket: config.bucket,
+        store: at.store,
+        bucket: at.bucket,
         index: deps.index,
         job,
         oracle: await oracle,

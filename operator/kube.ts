@@ -45,3 +45,23 @@ export function kubeAdapters(opts: KubeAdaptersOptions): { jobs: KubeJobStore; e
     : undefined;
   return { jobs, ...(elector ? { elector } : {}) };
 }
+
+/**
+ * A started watch cache of the jobs for components that only read them (labeling, trainer): list,
+ * get and their Secrets; nothing is reconciled or written.
+ */
+export async function watchJobsReadOnly(opts: {
+  kubeconfig?: string;
+  namespace?: string;
+  component: string;
+  log: Logger;
+}): Promise<KubeJobStore> {
+  const jobs = new KubeJobStore({
+    kubeConfig: loadKubeConfig(opts.kubeconfig),
+    log: opts.log,
+    namespace: opts.namespace,
+    component: opts.component,
+  });
+  await jobs.watchKeys(() => undefined);
+  return jobs;
+}

@@ -1,21 +1,31 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../lib/errors/index.js';
+import { createLogger } from '../../lib/log.js';
+import { objectStoresAt } from '../../lib/storage/job-storage.js';
+import type { S3Config } from '../../lib/storage/object-store.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import type { LabelingJob } from '../../labeling/app.js';
+import { clusterLabelingJobs } from '../../labeling/cluster-jobs.js';
 import { startLabeling } from '../../labeling/server.js';
 
-const USAGE = `Usage: edge-stl labeling --bucket BUCKET --job NS/JOB:CLASS[,CLASS...] [options]
+const USAGE = `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
 
 Runs the labeling service: a web page and API to label the samples edge agents uploaded to
 samples/<ns>/<job>/, writing Pascal VOC and labeled/<ns>/<job>/index.txt for the trainer.
 S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY. The access token comes from
 LABELING_TOKEN or --token-file (never from a flag, so it stays out of process listings).
 
-Options:
-  --bucket NAME              bucket of the installation (required)
+Jobs (one of):
+  --from-cluster             every SingleTaskLearningJob in the cluster, as it is now: classes, labeling
+                             mode and bucket from its spec, S3 keys from its credentialsSecret
   --job NS/JOB:CLASSES       a job labeled by people (repeatable)
   --auto-job NS/JOB:CLASSES  a job labeled automatically: oracle, then teacher (repeatable)
+
+Options:
+  --bucket NAME              bucket of the installation (required; jobs from the cluster use their own)
+  --kubeconfig PATH          with --from-cluster: Kubernetes API (default: in-cluster, else KUBECONFIG)
+  --namespace NS             with --from-cluster: one namespace's jobs only (default: all)
   --ground-truth S3_URI      Ianvs index whose images are ground truth for the oracle (repeatable)
   --teacher-threshold X      teacher score threshold (default: 0.3)
   --auto-interval MS         auto-labeling period (default: 30000)
@@ -33,16 +43,26 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.bucket) throw new UsageError(`--bucket is required\n\n${USAGE}`);
-  const jobs = [
+  const fixed = [
     ...(values.job ?? []).map((s) => parseJob(s, 'manual')),
     ...(values['auto-job'] ?? []).map((s) => parseJob(s, 'auto')),
   ];
-  if (jobs.length === 0) throw new UsageError(`give at least one --job or --auto-job\n\n${USAGE}`);
+  const fromCluster = values['from-cluster'] === true;
+  if (fromCluster && fixed.length > 0)
+    throw new UsageError(`--from-cluster cannot be combined with --job or --auto-job\n\n${USAGE}`);
+  if (!fromCluster && fixed.length === 0)
+    throw new UsageError(`give --from-cluster, or at least one --job or --auto-job\n\n${USAGE}`);
+  if (!fromCluster && (values.kubeconfig || values.namespace))
+    throw new UsageError('--kubeconfig and --namespace go with --from-cluster');
   const token = values['token-file']
     ? (await readFile(values['token-file'], 'utf8')).trim()
     : process.env.LABELING_TOKEN;
   if (!token) throw new UsageError('set LABELING_TOKEN or --token-file');
-  const hasAuto = jobs.some((j) => j.mode === 'auto');
+  const s3 = s3ConfigFromEnv();
+  const cluster = fromCluster ? await watchClusterJobs(s3, values.kubeconfig, values.namespace) : null;
+  const jobs = cluster?.jobs ?? fixed;
+  // A cluster job may switch to auto at any time: the auto machinery is always ready there.
+  const hasAuto = fromCluster || fixed.some((j) => j.mode === 'auto');
   if (hasAuto) {
     const { registerTrainerAlgorithms } = await import('../../cloud-trainer/algorithms.js');
     await registerTrainerAlgorithms();
@@ -55,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     bucket: values.bucket,
     token,
     jobs,
-    s3: s3ConfigFromEnv(),
+    s3,
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
     port: values.port === undefined ? undefined : Number(values.port),
     host: values.host,
@@ -75,7 +95,21 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve);
   });
   await service.close();
+  await cluster?.stop();
   return 0;
+}
+
+/** The cluster's jobs through a watch cache (the operator's KubeJobStore, used read-only here). */
+async function watchClusterJobs(
+  s3: S3Config,
+  kubeconfig: string | undefined,
+  namespace: string | undefined,
+): Promise<{ jobs: () => Promise<LabelingJob[]>; stop: () => Promise<void> }> {
+  // Loaded only here, so the fixed-list mode never pays for the Kubernetes client.
+  const kube = await import('../../operator/kube.js');
+  const log = createLogger('labeling-jobs');
+  const store = await kube.watchJobsReadOnly({ kubeconfig, namespace, component: 'edge-stl-labeling', log });
+  return { jobs: clusterLabelingJobs(store, objectStoresAt(s3), log), stop: () => store.stop() };
 }
 
 /** `ns/job:class1,class2` → a labeling job. */
@@ -97,6 +131,9 @@ function parseFlags(argv: string[]) {
       options: {
         help: { type: 'boolean', short: 'h' },
         bucket: { type: 'string' },
+        'from-cluster': { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
         job: { type: 'string', multiple: true },
         'auto-job': { type: 'string', multiple: true },
         'ground-truth': { type: 'string', multiple: true },

@@ -3,7 +3,11 @@ import { ClassFactory } from '../../lib/algorithm/index.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { trainingQueueName } from '../../lib/queue/training-queue.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/backend.js';
+import { createLogger } from '../../lib/log.js';
+import { objectStoresAt } from '../../lib/storage/job-storage.js';
+import type { S3Config } from '../../lib/storage/object-store.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import { jobStoreResolver } from '../../cloud-trainer/job-stores.js';
 import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
 import type { TrainerConfig } from '../../cloud-trainer/config.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
@@ -16,6 +20,10 @@ S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY; Redis from --redis-url 
 SIGTERM checkpoints the running job and hands it back to the queue.
 
 Options:
+  --credentials-from-jobs  each round reads S3 with its job's storage.credentialsSecret, looked up
+                           through the Kubernetes API (the S3_* keys are then only the fallback)
+  --kubeconfig PATH        with --credentials-from-jobs (default: in-cluster, else KUBECONFIG)
+  --namespace NS           with --credentials-from-jobs: jobs of one namespace only (default: all)
   --redis-url URL          Redis (default: $REDIS_URL or redis://127.0.0.1:6379)
   --queue NAME             training queue; the operator's --queue must match (default: edge-stl-training)
   --prefix NAME            BullMQ key prefix (default: bull)
@@ -43,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.env.EDGE_STL_BACKEND = values.backend;
   }
+  if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
+    throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   const config: TrainerConfig = {
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     s3: s3ConfigFromEnv(),
@@ -57,13 +67,31 @@ export async function run(argv: string[]): Promise<number> {
   };
   await registerTrainerAlgorithms();
   for (const plugin of values.plugin ?? []) await ClassFactory.registerFromModule(plugin);
-  const trainer = await startTrainer(config);
+  const jobs = values['credentials-from-jobs']
+    ? await watchJobs(config.s3!, values.kubeconfig, values.namespace)
+    : null;
+  const trainer = await startTrainer({ ...config, ...(jobs ? { storeFor: jobs.storeFor } : {}) });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   await trainer.close();
+  await jobs?.stop();
   return 0;
+}
+
+/** The cluster's jobs through a watch cache (the operator's KubeJobStore, used read-only here). */
+async function watchJobs(s3: S3Config, kubeconfig: string | undefined, namespace: string | undefined) {
+  // Loaded only here, so a trainer outside Kubernetes never pays for the client.
+  const kube = await import('../../operator/kube.js');
+  const store = await kube.watchJobsReadOnly({
+    kubeconfig,
+    namespace,
+    component: 'edge-stl-trainer',
+    log: createLogger('trainer-jobs'),
+  });
+  const storeFor = jobStoreResolver(store, objectStoresAt(s3));
+  return { storeFor, stop: () => store.stop() };
 }
 
 function mib(value: number | undefined): number | undefined {
@@ -89,6 +117,9 @@ function parseFlags(argv: string[]) {
       args: argv,
       options: {
         help: { type: 'boolean', short: 'h' },
+        'credentials-from-jobs': { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
         'redis-url': { type: 'string' },
         queue: { type: 'string' },
         prefix: { type: 'string' },

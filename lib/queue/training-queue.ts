@@ -31,7 +31,10 @@ export interface ModelRef {
   sha256: string;
 }
 
-/** Payload of a training job. Everything is by URI: the trainer needs no Kubernetes access. */
+/**
+ * Payload of a training job. Everything is by URI; in a cluster the trainer reads only the S3 keys of
+ * the round's job (its `storage.credentialsSecret`), never anything from the payload.
+ */
 export interface TrainingJobData {
   namespace: string;
   job: string;

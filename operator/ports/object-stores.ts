@@ -1,10 +1,2 @@
-import type { ObjectStore } from '../../lib/storage/object-store.js';
-
-/** Credentials of one job (from its `storage.credentialsSecret`). */
-export interface StorageCredentials {
-  accessKey: string;
-  secretKey: string;
-}
-
-/** Gives the object store for a job's credentials (the endpoint is the operator's). */
-export type ObjectStoreFactory = (credentials: StorageCredentials) => ObjectStore;
+// The factory type is shared with the trainer and the labeling service (lib/storage/job-storage.ts).
+export type { ObjectStoreFactory, StorageCredentials } from '../../lib/storage/job-storage.js';

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CHART_DIR,
@@ -55,12 +56,15 @@ describe('helm chart', () => {
     const objects = await renderChart();
     expect(resourceList(objects).sort()).toEqual(
       [
+        'ClusterRole/edge-stl-job-readers',
         'ClusterRole/edge-stl-operator-jobs',
         'ClusterRole/edge-stl-operator-nodes',
+        'ClusterRoleBinding/edge-stl-job-readers',
         'ClusterRoleBinding/edge-stl-operator-jobs',
         'ClusterRoleBinding/edge-stl-operator-nodes',
         'CustomResourceDefinition/singletasklearningjobs.edgestl.io',
         'DaemonSet/edge-stl-edge-agent',
+        'Deployment/edge-stl-labeling',
         'Deployment/edge-stl-operator',
         'Deployment/edge-stl-trainer',
         'Role/edge-stl-operator-leader-election',
@@ -70,9 +74,11 @@ describe('helm chart', () => {
         'Secret/edge-stl-redis',
         'Secret/edge-stl-s3',
         'Secret/edge-stl-tokens',
+        'Service/edge-stl-labeling',
         'Service/edge-stl-operator',
         'Service/edge-stl-trainer',
         'ServiceAccount/edge-stl-edge-agent',
+        'ServiceAccount/edge-stl-labeling',
         'ServiceAccount/edge-stl-operator',
         'ServiceAccount/edge-stl-trainer',
       ].sort(),
@@ -99,8 +105,11 @@ describe('helm chart', () => {
           });
           expect(c.resources?.limits?.memory).toBeDefined();
         }
-        // Only the operator talks to the Kubernetes API.
-        if (!w.metadata.name.endsWith('-operator')) expect(pod.automountServiceAccountToken).toBe(false);
+        // Edge agents never talk to the Kubernetes API; the cloud components read jobs through it.
+        expect({ w: w.metadata.name, automount: pod.automountServiceAccountToken !== false }).toEqual({
+          w: w.metadata.name,
+          automount: !w.metadata.name.includes('-edge-agent'),
+        });
       }
     }
   });
@@ -236,9 +245,6 @@ describe('helm chart', () => {
     const objects = await renderChart({
       valuesFiles: [join(CI_VALUES_DIR, 'existing-secrets-values.yaml')],
       set: [
-        'labeling.jobs[0].namespace=default',
-        'labeling.jobs[0].name=j',
-        'labeling.jobs[0].classes={a}',
         // The serving certificate from cert-manager, so that the chart generates no Secret at all.
         'operator.tls.certManager.enabled=true',
         'operator.tls.certManager.issuerRef.name=acme-ca',
@@ -263,17 +269,16 @@ describe('helm chart', () => {
         'acme-s3/AWS_SECRET_ACCESS_KEY',
       ].sort(),
     );
-    const role = findObject(objects, 'ClusterRole', '-operator-jobs');
-    const secretRule = role.rules.find((r: K8sObject) => r.resources.includes('secrets'));
-    expect(secretRule).toEqual({
-      apiGroups: [''],
-      resources: ['secrets'],
-      resourceNames: ['acme-s3', 'team-b-s3'],
-      verbs: ['get'],
-    });
+    // The jobs' own Secrets are read by the name each job gives: get, never list or watch.
+    for (const suffix of ['-operator-jobs', '-job-readers']) {
+      const role = findObject(objects, 'ClusterRole', suffix);
+      expect(role.rules.filter((r: K8sObject) => r.resources.includes('secrets'))).toEqual([
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+      ]);
+    }
   });
 
-  it('narrows the job rules to a Role with operator.watchNamespace, and adds the per-node token Secret by name', async () => {
+  it('narrows the job rules to Roles with operator.watchNamespace, and the per-node token Secret by name', async () => {
     const objects = await renderChart({
       set: ['operator.watchNamespace=factory', 'tokens.perNodeSecret=edge-node-tokens'],
     });
@@ -287,8 +292,26 @@ describe('helm chart', () => {
     expect(binding.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'edge-stl-operator', namespace: 'edge-stl' },
     ]);
-    const secretRule = role.rules.find((r: K8sObject) => r.resources.includes('secrets'));
-    expect(secretRule.resourceNames).toEqual(['edge-stl-s3', 'edge-node-tokens']);
+    expect(role.rules.filter((r: K8sObject) => r.resources.includes('secrets'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    ]);
+    // The trainer and labeling read jobs and Secrets in the watched namespace only.
+    const readers = findObject(objects, 'Role', '-job-readers');
+    expect(readers.metadata.namespace).toBe('factory');
+    expect(findObject(objects, 'RoleBinding', '-job-readers').subjects.map((s: K8sObject) => s.name)).toEqual(
+      ['edge-stl-trainer', 'edge-stl-labeling'],
+    );
+    // The per-node tokens live in the release namespace: that one Secret, by name.
+    const tokens = findObject(objects, 'Role', '-operator-node-tokens');
+    expect(tokens.metadata.namespace).toBe('edge-stl');
+    expect(tokens.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['edge-node-tokens'], verbs: ['get'] },
+    ]);
+    // The components are told the namespace, so they list only what the Role allows.
+    for (const suffix of ['-trainer', '-labeling'])
+      expect(findObject(objects, 'Deployment', suffix).spec.template.spec.containers[0].args).toContain(
+        '--namespace=factory',
+      );
     // Nodes stay cluster-scoped and read-only.
     expect(findObject(objects, 'ClusterRole', '-operator-nodes').rules).toEqual([
       { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
@@ -363,23 +386,37 @@ describe('helm chart', () => {
   });
 });
 
-describe('labeling service', () => {
-  it('is rendered once jobs are listed, with one --job or --auto-job flag per job', async () => {
+describe('labeling service and trainer', () => {
+  it('learn every job from the cluster: no per-job values, the same args for any number of jobs', async () => {
     const objects = await renderChart({ valuesFiles: [join(CI_VALUES_DIR, 'canary-values.yaml')] });
     const c = findObject(objects, 'Deployment', '-labeling').spec.template.spec.containers[0];
     expect(c.args).toEqual(
       expect.arrayContaining([
         '--bucket=edge-stl',
-        '--job=factory/pcb-aoi:defect,missing',
-        '--auto-job=factory/pcb-aoi-auto:defect,missing',
+        '--from-cluster',
         '--ground-truth=s3://edge-stl/datasets/pcb-aoi/test_data/index.txt',
       ]),
     );
+    expect(c.args.filter((a: string) => /^--(auto-)?job=/.test(a))).toEqual([]);
     expect(c.env.map((e: K8sObject) => e.name)).toEqual(
       expect.arrayContaining(['LABELING_TOKEN', 'REDIS_URL', 'S3_ACCESS_KEY']),
     );
-    // Without jobs there is nothing to label: no Deployment that would crash-loop on a usage error.
-    const none = await renderChart();
-    expect(none.filter((o) => o.metadata.name.endsWith('-labeling'))).toEqual([]);
+    // Rendered by default too: it waits for jobs instead of needing them listed.
+    expect(findObject(await renderChart(), 'Deployment', '-labeling')).toBeDefined();
+    const trainer = findObject(objects, 'Deployment', '-trainer').spec.template.spec.containers[0];
+    expect(trainer.args).toEqual(expect.arrayContaining(['--credentials-from-jobs']));
+    // Operator and trainers take the queue from one value.
+    const operator = findObject(objects, 'Deployment', '-operator').spec.template.spec.containers[0];
+    const queueOf = (args: string[]) => args.filter((a) => a.startsWith('--queue='));
+    expect(queueOf(trainer.args)).toEqual(['--queue=edge-stl-training']);
+    expect(queueOf(operator.args)).toEqual(queueOf(trainer.args));
+  });
+
+  it('has no per-job values left in the chart', async () => {
+    const values = await readFile(join(CHART_DIR, 'values.yaml'), 'utf8');
+    const schema = await readFile(join(CHART_DIR, 'values.schema.json'), 'utf8');
+    for (const text of [values, schema]) expect(text).not.toMatch(/secretNames|"jobs"|^\s+jobs:/m);
+    await expect(renderChart({ set: ['rbac.secretNames={x}'] })).rejects.toThrow(/secretNames/);
+    await expect(renderChart({ set: ['labeling.jobs[0].name=x'] })).rejects.toThrow(/jobs/);
   });
 });

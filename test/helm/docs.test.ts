@@ -134,3 +134,31 @@ describe('helm commands in the docs', () => {
     expect(commands).toBeGreaterThan(3);
   });
 });
+
+describe('a second job in the install guide', () => {
+  const guide = read('install-kubeedge.md');
+  const start = guide.indexOf('## 8. A second job');
+  const section = guide.slice(start, guide.indexOf('\n## ', start + 1));
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2] }));
+
+  it('is a kubectl apply alone: no helm, no per-job chart values', () => {
+    expect(start).toBeGreaterThan(0);
+    const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
+    expect(shell.join('\n')).toContain('kubectl apply -f team-b.yaml');
+    expect(section).not.toMatch(/helm (install|upgrade)|secretNames|labeling\.jobs/);
+  });
+
+  it('applies a Namespace, the Secret the job names, and a valid job, all in that namespace', async () => {
+    const { loadAll } = await import('js-yaml');
+    const { validateJob } = await import('../../lib/validation/index.js');
+    const yaml = blocks.find((b) => b.lang === 'yaml');
+    const docs = loadAll(yaml!.text.replace(/<([^>]+)>/g, '$1')) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'Secret', 'SingleTaskLearningJob']);
+    const [ns, secret, job] = docs;
+    expect(validateJob(job).errors).toEqual([]);
+    expect(job.metadata.namespace).toBe(ns.metadata.name);
+    expect(secret.metadata.namespace).toBe(ns.metadata.name);
+    expect(job.spec.storage.credentialsSecret).toBe(secret.metadata.name);
+    expect(Object.keys(secret.stringData).sort()).toEqual(['accessKey', 'secretKey']);
+  });
+});

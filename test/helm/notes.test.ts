@@ -44,7 +44,8 @@ describe('NOTES.txt', () => {
     expect(notes).toContain('The S3 credentials were GENERATED');
     expect(notes).toContain('https://edge-stl-operator.edge-stl.svc:8080');
     expect(notes).toContain('edge nodes resolve it only with EdgeMesh');
-    expect(notes).toContain('labeling    not deployed yet');
+    expect(notes).toContain('labeling    edge-stl-labeling (every job, classes and mode from the job)');
+    expect(notes).not.toContain('labeling.jobs');
   });
 
   it.each([

@@ -26,6 +26,14 @@ describe('edge-stl labeling and trainer command lines', () => {
     expect(errors.join('\n')).toContain('--bucket is required');
     expect(await main(['labeling', '--bucket', 'b', '--job', 'Demo/pcb'])).toBe(2);
     expect(errors.join('\n')).toContain('--job expects NS/JOB:CLASS');
+    expect(await main(['labeling', '--bucket', 'b'])).toBe(2);
+    expect(errors.join('\n')).toContain('give --from-cluster, or at least one --job or --auto-job');
+    expect(await main(['labeling', '--bucket', 'b', '--from-cluster', '--job', 'demo/pcb:a'])).toBe(2);
+    expect(errors.join('\n')).toContain('--from-cluster cannot be combined with --job or --auto-job');
+    expect(await main(['labeling', '--bucket', 'b', '--job', 'demo/pcb:a', '--namespace', 'x'])).toBe(2);
+    expect(errors.join('\n')).toContain('--kubeconfig and --namespace go with --from-cluster');
+    expect(await main(['trainer', '--namespace', 'x'])).toBe(2);
+    expect(errors.join('\n')).toContain('--kubeconfig and --namespace go with --credentials-from-jobs');
     expect(await main(['trainer', '--checkpoint-every', '0'])).toBe(2);
     expect(errors.join('\n')).toContain('--checkpoint-every expects an integer >= 1, got "0"');
     expect(await main(['trainer', '--bogus'])).toBe(2);

@@ -10,6 +10,8 @@ export interface SimTrainerOptions {
   connection: ConnectionOptions;
   prefix: string;
   store: ObjectStore;
+  /** The store of a round's job (as the real trainer's `storeFor`); `store` for every round when absent. */
+  storeFor?: (data: TrainingJobData) => Promise<ObjectStore>;
   /** f1_score of the model trained in a round. */
   metric: (round: number) => number;
   /** Rounds that throw (once each). */
@@ -39,13 +41,14 @@ export class SimTrainer {
     const d = job.data;
     this.seen.push(d);
     await this.gate;
+    const store = this.opts.storeFor ? await this.opts.storeFor(d) : this.opts.store;
     if (this.opts.failRounds?.delete(d.round)) throw new Error(`simulated failure of round ${d.round}`);
     const body = Buffer.concat([Buffer.from(`model ${d.namespace}/${d.job} r${d.round}\n`), randomBytes(64)]);
     const sha256 = createHash('sha256').update(body).digest('hex');
     const key = modelKey(d.namespace, d.job, d.round);
-    await this.opts.store.putObject(d.bucket, key, body, { metadata: { [SHA256_METADATA_KEY]: sha256 } });
+    await store.putObject(d.bucket, key, body, { metadata: { [SHA256_METADATA_KEY]: sha256 } });
     // Like the real trainer: the round uses every line of the labeled index as it is now.
-    const labeledSamples = await this.countLabeled(d);
+    const labeledSamples = await this.countLabeled(store, d);
     const baseline = d.deployedModel
       ? { f1_score: this.opts.metric(Number(d.deployedModel.version.slice(1))) }
       : null;
@@ -60,11 +63,11 @@ export class SimTrainer {
     };
   }
 
-  private async countLabeled(d: TrainingJobData): Promise<number> {
+  private async countLabeled(store: ObjectStore, d: TrainingJobData): Promise<number> {
     if (!d.dataset.labeledIndex) return 0;
     const { bucket, key } = parseS3Uri(d.dataset.labeledIndex);
-    if (!(await this.opts.store.stat(bucket, key))) return 0;
-    const text = (await this.opts.store.getBuffer(bucket, key)).toString('utf8');
+    if (!(await store.stat(bucket, key))) return 0;
+    const text = (await store.getBuffer(bucket, key)).toString('utf8');
     return text.split('\n').filter((l) => l.trim() !== '').length;
   }
 
