@@ -5,7 +5,7 @@
 #   docker build -t edge-stl:dev .
 #   docker run --rm edge-stl:dev validate /app/crds/examples/minimal.yaml
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: compile TypeScript with the full toolchain ----
 FROM ${NODE_IMAGE} AS build
@@ -24,14 +24,13 @@ COPY labeling ./labeling
 COPY local ./local
 RUN npm run build
 
-# ---- deps: production dependencies only ----
+# ---- deps: production dependencies only (the embedded S3 of local runs is a devDependency) ----
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# sharp ships prebuilt binaries as optional packages, so --ignore-scripts is safe. The tensorflow
-# binding needs its install script and CUDA: it belongs to Dockerfile.gpu, not to this image.
+# sharp ships prebuilt binaries as optional packages and onnxruntime-node its CPU binaries, so
+# --ignore-scripts is safe.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/@tensorflow/tfjs-node-gpu \
  && npm cache clean --force
 
 # ---- runtime ----

@@ -1,9 +1,15 @@
-import { EdgeStlError, UsageError } from '../lib/errors/index.js';
+import { UsageError } from '../lib/errors/index.js';
+import { applyLogFormat } from './log-format.js';
 
-/** A subcommand: its module exports `run(argv)` resolving to an exit code. */
+/** A subcommand module: `run(argv)` resolves to an exit code; `usage` is printed with every misuse. */
+interface CommandModule {
+  usage: string;
+  run: (argv: string[]) => Promise<number>;
+}
+
 interface Command {
   summary: string;
-  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+  load: () => Promise<CommandModule>;
 }
 
 /** Subcommands, loaded lazily so that `edge-stl validate` does not pay for TF.js start-up. */
@@ -54,34 +60,48 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: edge-stl <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "edge-stl <command> --help" for a command's options.`;
+  return `Usage: edge-stl [--log-format json|pretty] <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "edge-stl <command> --help" for a command's options. Logs are pino JSON lines on stderr;\n--log-format pretty makes them readable. Results go to stdout, messages to stderr.`;
 }
 
-/** CLI entry: dispatches to a subcommand and maps errors to exit codes (2 usage, 1 failure). */
+/**
+ * CLI entry: dispatches to a subcommand; the one place that turns errors into output and exit
+ * codes. Misuse (a {@link UsageError}: unknown flag, bad value, missing argument) prints
+ * `edge-stl <cmd>: <what>` and the command's usage on stderr, exit 2; any other failure prints
+ * `edge-stl <cmd>: <what>`, exit 1.
+ */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 2;
+  let args: string[];
+  try {
+    args = applyLogFormat(argv);
+  } catch (err) {
+    console.error(`edge-stl: ${(err as Error).message}\n\n${usage()}`);
+    return 2;
   }
-  const command = COMMANDS[name];
+  const [name, ...rest] = args;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (!name) {
+    console.error(usage());
+    return 2;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     console.error(`edge-stl: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  let mod: CommandModule | undefined;
   try {
-    const mod = await command.load();
+    mod = await command.load();
     return await mod.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`edge-stl ${name}: ${err.message}`);
+      console.error(`edge-stl ${name}: ${err.message}${mod ? `\n\n${mod.usage}` : ''}`);
       return 2;
     }
-    if (err instanceof EdgeStlError) {
-      console.error(`edge-stl ${name}: ${err.message}`);
-      if (process.env.LOG_LEVEL === 'debug' && err.cause) console.error(err.cause);
-      return 1;
-    }
-    throw err;
+    console.error(`edge-stl ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.LOG_LEVEL === 'debug') console.error(err instanceof Error && err.cause ? err.cause : err);
+    return 1;
   }
 }

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isValidName, type SamplingSettings } from '../lib/protocol/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
 import type { S3Config } from '../lib/storage/object-store.js';
+import { numberFlag, parseFlags } from '../lib/cli/args.js';
 import { UsageError } from '../lib/errors/index.js';
 
 /** Everything an edge agent needs to run. Build it with {@link resolveEdgeAgentConfig}. */
@@ -247,12 +247,7 @@ export function parseEdgeAgentArgs(
   env: NodeJS.ProcessEnv,
   s3FromEnv: (env: NodeJS.ProcessEnv) => S3Config,
 ): ParsedEdgeAgentArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  const { values } = parseFlags({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
   if (values.help) return { help: true };
   const get = (flag: FlagName): string | undefined => {
     const v = values[flag];
@@ -260,22 +255,8 @@ export function parseEdgeAgentArgs(
     const envName = `EDGE_STL_${flag.toUpperCase().replace(/-/g, '_')}`;
     return env[envName] === '' ? undefined : env[envName];
   };
-  const num = (
-    flag: FlagName,
-    min: number,
-    max = Number.MAX_SAFE_INTEGER,
-    integer = true,
-  ): number | undefined => {
-    const raw = get(flag);
-    if (raw === undefined) return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new UsageError(
-        `--${flag} expects ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got "${raw}"`,
-      );
-    }
-    return n;
-  };
+  const num = (flag: FlagName, min: number, max?: number, integer = true): number | undefined =>
+    numberFlag(flag, get(flag), { min, max, integer });
   const strategy = get('sampling');
   if (strategy !== undefined && !['ibt', 'all', 'random', 'none'].includes(strategy)) {
     throw new UsageError(`--sampling expects ibt, all, random or none, got "${strategy}"`);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
+import { EdgeStlError } from '../lib/errors/index.js';
 import { ensureRedis, type RedisHandle } from '../lib/infra/index.js';
 import type { Logger } from '../lib/log.js';
 import {
   createObjectStore,
   s3ConfigFromEnv,
-  startEmbeddedS3,
   type EmbeddedS3,
   type ObjectStore,
   type S3Config,
@@ -41,6 +41,7 @@ export async function startEmbeddedServices(stateDir: string, log: Logger): Prom
     s3 = s3ConfigFromEnv(process.env);
     describe.push(`s3 ${s3.endpoint} (reused)`);
   } else {
+    const { startEmbeddedS3 } = await loadEmbeddedS3();
     embedded = await startEmbeddedS3({ dir: join(stateDir, 's3') });
     s3 = { endpoint: embedded.endpoint, accessKey: embedded.accessKey, secretKey: embedded.secretKey };
     describe.push(`s3 ${s3.endpoint} (embedded s3rver, data in state dir)`);
@@ -55,4 +56,24 @@ export async function startEmbeddedServices(stateDir: string, log: Logger): Prom
       await redis.stop();
     },
   };
+}
+
+/**
+ * The embedded S3 (s3rver) is a devDependency: a clone with `npm ci` has it, a production install
+ * (`--omit=dev`, the images) does not, and then a local run needs an S3 of its own.
+ */
+async function loadEmbeddedS3(): Promise<typeof import('../lib/storage/embedded-s3.js')> {
+  try {
+    return await import('../lib/storage/embedded-s3.js');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /s3rver/.test(String(err)))
+      throw new EdgeStlError(
+        'EMBEDDED_S3_MISSING',
+        'the embedded S3 needs the s3rver package, a devDependency that this install left out ' +
+          '(npm ci without --omit=dev installs it); or point S3_ENDPOINT, S3_ACCESS_KEY and ' +
+          'S3_SECRET_KEY at an S3 of your own',
+        { cause: err },
+      );
+    throw err;
+  }
 }

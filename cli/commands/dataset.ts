@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { byteProgressBar } from '../../lib/cli/byte-progress.js';
 import { checkDataset, type IndexCheckReport } from '../../lib/dataset/check.js';
 import {
@@ -14,7 +14,7 @@ import { IANVS_PCB_AOI_CLASSES } from '../../lib/metrics/ianvs-f1.js';
 
 const PCB_AOI_URL = PUBLIC_DATASETS['pcb-aoi'].url;
 
-const USAGE = `Usage: edge-stl dataset <pull|check|synth> [options]
+export const usage = `Usage: edge-stl dataset <pull|check|synth> [options]
 
   pull pcb-aoi [--dir DIR] [--url URL]
       Downloads the public PCB-AoI archive that Ianvs documents,
@@ -47,19 +47,19 @@ export async function run(argv: string[]): Promise<number> {
       return check(rest);
     case 'synth':
       return synth(rest);
-    case undefined:
     case '--help':
     case '-h':
     case 'help':
-      console.log(USAGE);
-      return sub === undefined ? 2 : 0;
+      return help();
+    case undefined:
+      throw new UsageError('expects a subcommand: pull, check or synth');
     default:
-      throw new UsageError(`unknown subcommand "${sub}"; valid: pull, check, synth\n\n${USAGE}`);
+      throw new UsageError(`unknown subcommand "${sub}"; valid: pull, check, synth`);
   }
 }
 
 async function pull(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -71,9 +71,7 @@ async function pull(argv: string[]): Promise<number> {
   if (values.help) return help();
   const [name, ...extra] = positionals;
   if (!name || extra.length > 0 || !(name in PUBLIC_DATASETS)) {
-    throw new UsageError(
-      `pull expects one dataset name; known: ${Object.keys(PUBLIC_DATASETS).join(', ')}\n\n${USAGE}`,
-    );
+    throw new UsageError(`pull expects one dataset name; known: ${Object.keys(PUBLIC_DATASETS).join(', ')}`);
   }
   const url = values.url ?? (process.env.EDGE_STL_PCB_AOI_URL || undefined);
   if (url !== undefined && !/^https?:\/\//.test(url))
@@ -109,13 +107,13 @@ async function pull(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' } },
   });
   if (values.help) return help();
-  if (positionals.length !== 1) throw new UsageError(`check expects one DIR or INDEX\n\n${USAGE}`);
+  if (positionals.length !== 1) throw new UsageError('check expects one DIR or INDEX');
   const classes = values.classes
     ?.split(',')
     .map((c) => c.trim())
@@ -137,16 +135,8 @@ function printReport(r: IndexCheckReport): void {
   for (const p of r.problems) console.error(`error: ${p.message}`);
 }
 
-function intFlag(value: string | undefined, flag: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
-  return n;
-}
-
 async function synth(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -159,10 +149,9 @@ async function synth(argv: string[]): Promise<number> {
     },
   });
   if (values.help) return help();
-  if (positionals.length > 0) throw new UsageError(`synth takes no positional arguments\n\n${USAGE}`);
-  if (!values.out) throw new UsageError(`synth needs --out DIR\n\n${USAGE}`);
-  const line = intFlag(values.line, '--line', 1, 1);
-  if (line !== 1 && line !== 2) throw new UsageError(`--line must be 1 or 2, got "${values.line}"`);
+  if (positionals.length > 0) throw new UsageError('synth takes no positional arguments');
+  if (!values.out) throw new UsageError('synth needs --out DIR');
+  const line = (numberFlag('line', values.line, { min: 1, max: 2 }) ?? 1) as 1 | 2;
   const split = values.split ?? 'train_data';
   if (!/^[A-Za-z0-9_-]+$/.test(split))
     throw new UsageError(`--split may use letters, digits, _ and - only, got "${split}"`);
@@ -170,14 +159,14 @@ async function synth(argv: string[]): Promise<number> {
     out: resolve(values.out),
     line,
     split,
-    count: intFlag(values.count, '--count', 240, 1),
-    seed: intFlag(values.seed, '--seed', 1, 0),
+    count: numberFlag('count', values.count, { min: 1 }) ?? 240,
+    seed: numberFlag('seed', values.seed, { min: 0 }) ?? 1,
   });
   console.log(JSON.stringify({ index: result.indexPath, images: result.images, boxes: result.boxes }));
   return 0;
 }
 
 function help(): number {
-  console.log(USAGE);
+  console.log(usage);
   return 0;
 }

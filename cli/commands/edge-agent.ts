@@ -1,5 +1,7 @@
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { EDGE_AGENT_USAGE, parseEdgeAgentArgs } from '../../edge-agent/config.js';
+
+export { EDGE_AGENT_USAGE as usage };
 import { startEdgeAgent } from '../../edge-agent/server.js';
 
 /**

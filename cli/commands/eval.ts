@@ -1,18 +1,18 @@
-import { parseArgs } from 'node:util';
 import { loadModel } from '../../lib/algorithms/model-loader.js';
+import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import { UsageError } from '../../lib/errors/index.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/index.js';
+import { BACKEND_CHOICES } from '../../lib/tf/index.js';
 
-const USAGE = `Usage: edge-stl eval --model MODEL.zip --test-index PATH [--backend auto|tensorflow|wasm|cpu] [--hp key=value ...]
+export const usage = `Usage: edge-stl eval --model MODEL.zip --test-index PATH [--backend auto|tensorflow|wasm|cpu] [--hp key=value ...]
 
 Predicts every image of the Ianvs index and scores it. The last stdout line is one JSON object:
 {"f1_score": <Ianvs PCB-AoI F1>, "mAP50": <VOC mAP@0.5>, "images": <n>, "seconds": <wall time>}.`;
 
 /** `edge-stl eval`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       help: { type: 'boolean', short: 'h' },
@@ -23,16 +23,15 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (!values.model) throw new UsageError(`--model is required\n\n${USAGE}`);
-  if (!values['test-index']) throw new UsageError(`--test-index is required\n\n${USAGE}`);
-  const backend = values.backend as BackendChoice;
-  if (!BACKEND_CHOICES.includes(backend))
-    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!values.model) throw new UsageError('--model is required');
+  if (!values['test-index']) throw new UsageError('--test-index is required');
+  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
+  const hp = parseHyperparameterFlags(values.hp ?? []);
   const test = await loadDataset(values['test-index']);
-  const model = await loadModel(values.model, backend, parseHyperparameterFlags(values.hp ?? []));
+  const model = await loadModel(values.model, backend, hp);
   try {
     const t0 = Date.now();
     const metrics = await model.evaluate(test, undefined);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
 import { objectStoresAt } from '../../lib/storage/job-storage.js';
@@ -9,7 +9,7 @@ import type { LabelingJob } from '../../labeling/app.js';
 import { clusterLabelingJobs } from '../../labeling/cluster-jobs.js';
 import { startLabeling } from '../../labeling/server.js';
 
-const USAGE = `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
+export const usage = `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
 
 Runs the labeling service: a web page and API to label the samples edge agents uploaded to
 samples/<ns>/<job>/, writing Pascal VOC and labeled/<ns>/<job>/index.txt for the trainer.
@@ -37,23 +37,48 @@ Options:
 
 /** `edge-stl labeling`: runs the labeling service until SIGTERM or SIGINT. */
 export async function run(argv: string[]): Promise<number> {
-  const values = parseFlags(argv);
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      bucket: { type: 'string' },
+      'from-cluster': { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      job: { type: 'string', multiple: true },
+      'auto-job': { type: 'string', multiple: true },
+      'ground-truth': { type: 'string', multiple: true },
+      'teacher-threshold': { type: 'string' },
+      'auto-interval': { type: 'string' },
+      'token-file': { type: 'string' },
+      'redis-url': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+    },
+  });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (!values.bucket) throw new UsageError(`--bucket is required\n\n${USAGE}`);
+  if (!values.bucket) throw new UsageError('--bucket is required');
   const fixed = [
     ...(values.job ?? []).map((s) => parseJob(s, 'manual')),
     ...(values['auto-job'] ?? []).map((s) => parseJob(s, 'auto')),
   ];
   const fromCluster = values['from-cluster'] === true;
   if (fromCluster && fixed.length > 0)
-    throw new UsageError(`--from-cluster cannot be combined with --job or --auto-job\n\n${USAGE}`);
+    throw new UsageError('--from-cluster cannot be combined with --job or --auto-job');
   if (!fromCluster && fixed.length === 0)
-    throw new UsageError(`give --from-cluster, or at least one --job or --auto-job\n\n${USAGE}`);
+    throw new UsageError('give --from-cluster, or at least one --job or --auto-job');
   if (!fromCluster && (values.kubeconfig || values.namespace))
     throw new UsageError('--kubeconfig and --namespace go with --from-cluster');
+  const threshold = numberFlag('teacher-threshold', values['teacher-threshold'], {
+    min: 0,
+    max: 1,
+    integer: false,
+  });
+  const intervalMs = numberFlag('auto-interval', values['auto-interval'], { min: 1 });
+  const port = numberFlag('port', values.port, { min: 0, max: 65535 });
   const token = values['token-file']
     ? (await readFile(values['token-file'], 'utf8')).trim()
     : process.env.LABELING_TOKEN;
@@ -67,29 +92,25 @@ export async function run(argv: string[]): Promise<number> {
     const { registerTrainerAlgorithms } = await import('../../cloud-trainer/algorithms.js');
     await registerTrainerAlgorithms();
   }
-  const threshold =
-    values['teacher-threshold'] === undefined ? undefined : Number(values['teacher-threshold']);
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1))
-    throw new UsageError('--teacher-threshold expects a number in [0, 1]');
   const service = await startLabeling({
     bucket: values.bucket,
     token,
     jobs,
     s3,
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
-    port: values.port === undefined ? undefined : Number(values.port),
+    port,
     host: values.host,
     ...(hasAuto
       ? {
           auto: {
-            intervalMs: values['auto-interval'] === undefined ? undefined : Number(values['auto-interval']),
+            intervalMs,
             groundTruthIndexes: values['ground-truth'] ?? [],
             teacherScoreThreshold: threshold,
           },
         }
       : {}),
   });
-  console.log(`labeling service on ${service.url}`);
+  console.error(`labeling service on ${service.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
@@ -122,30 +143,4 @@ export function parseJob(spec: string, mode: 'manual' | 'auto'): LabelingJob {
     .filter(Boolean);
   if (classes.length === 0) throw new UsageError(`--job "${spec}" names no classes`);
   return { namespace: match[1], job: match[2], classes, mode };
-}
-
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        bucket: { type: 'string' },
-        'from-cluster': { type: 'boolean' },
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        job: { type: 'string', multiple: true },
-        'auto-job': { type: 'string', multiple: true },
-        'ground-truth': { type: 'string', multiple: true },
-        'teacher-threshold': { type: 'string' },
-        'auto-interval': { type: 'string' },
-        'token-file': { type: 'string' },
-        'redis-url': { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
-  }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
+import { numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
 import { trainingQueueName } from '../../lib/queue/training-queue.js';
@@ -13,7 +13,7 @@ import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector } from '../../operator/ports/leader-election.js';
 import { redisConnection } from '../../operator/redis-connection.js';
 
-const USAGE = `Usage: edge-stl operator [options]
+export const usage = `Usage: edge-stl operator [options]
        edge-stl operator node-token NODE   Print NODE's agent token (needs EDGE_STL_AGENT_KEY)
 
 Reconciles SingleTaskLearningJobs and serves the edge coordination API (POST /v1/agents/:node/heartbeat),
@@ -47,14 +47,6 @@ Environment:
   EDGE_STL_AGENT_KEY        Key node tokens are minted from (HMAC per node; no token is shared)
   EDGE_STL_TLS_CERT_FILE, EDGE_STL_TLS_KEY_FILE   Same as --tls-cert, --tls-key`;
 
-function int(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--${name} must be a non-negative integer (got "${value}")`);
-  return n;
-}
-
 async function readTls(
   certFile: string | undefined,
   keyFile: string | undefined,
@@ -72,7 +64,7 @@ async function readTls(
 function printNodeToken(args: string[]): number {
   const key = process.env.EDGE_STL_AGENT_KEY;
   if (args.length !== 1 || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(args[0]))
-    throw new UsageError('usage: edge-stl operator node-token NODE (a Kubernetes node name)');
+    throw new UsageError('node-token expects one NODE (a Kubernetes node name)');
   if (!key || key.length < 16) throw new UsageError('EDGE_STL_AGENT_KEY (at least 16 characters) is not set');
   console.log(mintNodeToken(key, args[0]));
   return 0;
@@ -81,7 +73,7 @@ function printNodeToken(args: string[]): number {
 /** `edge-stl operator`: wires flags, adapters, probes and signals; the logic lives in operator/. */
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'node-token') return printNodeToken(argv.slice(1));
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       help: { type: 'boolean', short: 'h' },
@@ -104,11 +96,18 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
+  // Flags before the environment: a bad value is a usage error whatever the variables say.
+  const leaseDurationSeconds = numberFlag('lease-duration', values['lease-duration'], { min: 0 }) ?? 15;
+  const port = numberFlag('port', values.port, { min: 0, max: 65535 }) ?? 8080;
+  const heartbeatIntervalSeconds =
+    numberFlag('heartbeat-interval', values['heartbeat-interval'], { min: 0 }) ?? 10;
+  const evictAfterSeconds = numberFlag('evict-after', values['evict-after'], { min: 0 }) ?? 3600;
+  const concurrency = numberFlag('concurrency', values.concurrency, { min: 0 }) ?? 8;
   const env = process.env;
-  if (!env.S3_ENDPOINT) throw new UsageError(`S3_ENDPOINT is not set\n\n${USAGE}`);
+  if (!env.S3_ENDPOINT) throw new UsageError('S3_ENDPOINT is not set');
   const nodeKey = env.EDGE_STL_AGENT_KEY || undefined;
   const tokensSecret = values['agent-tokens-secret'];
   if (!nodeKey && !tokensSecret)
@@ -151,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
               namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
               name: values['lease-name'] ?? 'edge-stl-operator',
               identity: env.POD_NAME ?? hostname(),
-              leaseDurationSeconds: int('lease-duration', values['lease-duration'], 15),
+              leaseDurationSeconds,
             },
           }
         : {}),
@@ -181,10 +180,10 @@ export async function run(argv: string[]): Promise<number> {
         : {}),
     },
     host: values.host ?? '0.0.0.0',
-    port: int('port', values.port, 8080),
-    heartbeatIntervalSeconds: int('heartbeat-interval', values['heartbeat-interval'], 10),
-    evictAfterSeconds: int('evict-after', values['evict-after'], 3600),
-    concurrency: int('concurrency', values.concurrency, 8),
+    port,
+    heartbeatIntervalSeconds,
+    evictAfterSeconds,
+    concurrency,
     log,
   };
   const operator = await startOperator(config);

@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadModel } from '../../lib/algorithms/model-loader.js';
+import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { drawDetections } from '../../lib/image/index.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/index.js';
+import { BACKEND_CHOICES } from '../../lib/tf/index.js';
 
-const USAGE = `Usage: edge-stl predict --model MODEL.zip (--index PATH | IMAGE...) --out PREDICTIONS.json
+export const usage = `Usage: edge-stl predict --model MODEL.zip (--index PATH | IMAGE...) --out PREDICTIONS.json
                          [--draw DIR] [--backend auto|tensorflow|wasm|cpu] [--hp key=value ...]
 
 Runs the model on the images (or every image of an Ianvs index) and writes the Ianvs predict_dict
@@ -18,7 +18,7 @@ in the frame where the short side is 640. --draw writes each image with its boxe
 
 /** `edge-stl predict`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -32,20 +32,19 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (!values.model) throw new UsageError(`--model is required\n\n${USAGE}`);
-  if (!values.out) throw new UsageError(`--out is required\n\n${USAGE}`);
+  if (!values.model) throw new UsageError('--model is required');
+  if (!values.out) throw new UsageError('--out is required');
   if (!values.index === (positionals.length === 0))
-    throw new UsageError(`give either --index or image paths\n\n${USAGE}`);
-  const backend = values.backend as BackendChoice;
-  if (!BACKEND_CHOICES.includes(backend))
-    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    throw new UsageError('give either --index or image paths');
+  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
+  const hp = parseHyperparameterFlags(values.hp ?? []);
   const images = values.index
     ? (await loadDataset(values.index)).samples.map((s) => s.imagePath)
     : positionals.map((p) => resolve(p));
-  const model = await loadModel(values.model, backend, parseHyperparameterFlags(values.hp ?? []));
+  const model = await loadModel(values.model, backend, hp);
   try {
     const t0 = Date.now();
     const dict = await model.predict(images);

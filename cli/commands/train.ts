@@ -1,15 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createModel, progressReporter } from '../../lib/algorithms/model-loader.js';
+import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import { readManifest } from '../../lib/model-package/index.js';
 import { UsageError } from '../../lib/errors/index.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/index.js';
+import { BACKEND_CHOICES } from '../../lib/tf/index.js';
 
-const USAGE = `Usage: edge-stl train --train-index PATH [--test-index PATH] --out MODEL.zip
+export const usage = `Usage: edge-stl train --train-index PATH [--test-index PATH] --out MODEL.zip
                        [--algorithm FPN] [--hp key=value ...] [--backend auto|tensorflow|wasm|cpu]
                        [--init MODEL.zip] [--work-dir DIR] [--resume CHECKPOINT_DIR]
 
@@ -22,16 +22,9 @@ is one JSON object: {"model", "iterations", "seconds", "f1_score"?, "mAP50"?}.
 Hyperparameters (FPN): preset=default|quick|tiny, backbone=resnet18|mobilenetv2, learning_rate,
 momentum, max_iteration, batch_size, weight_decay, warmup_iterations, short_side, crop_size, ...`;
 
-function backendOf(v: string | undefined): BackendChoice {
-  const b = (v ?? 'auto') as BackendChoice;
-  if (!BACKEND_CHOICES.includes(b))
-    throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
-  return b;
-}
-
 /** `edge-stl train`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       help: { type: 'boolean', short: 'h' },
@@ -47,13 +40,18 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (!values['train-index']) throw new UsageError(`--train-index is required\n\n${USAGE}`);
-  if (!values.out) throw new UsageError(`--out is required\n\n${USAGE}`);
+  if (!values['train-index']) throw new UsageError('--train-index is required');
+  if (!values.out) throw new UsageError('--out is required');
   const hp = parseHyperparameterFlags(values.hp ?? []);
-  const model = await createModel(values.algorithm!, hp, backendOf(values.backend));
+  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
+  const t0 = Date.now();
+  // The data first: a wrong path fails before the backend starts (and logs).
+  const train = await loadDataset(values['train-index']);
+  const test = values['test-index'] ? await loadDataset(values['test-index']) : undefined;
+  const model = await createModel(values.algorithm!, hp, backend);
   const workDir = values['work-dir']
     ? resolve(values['work-dir'])
     : await mkdtemp(join(tmpdir(), 'edge-stl-train-'));
@@ -61,11 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const t0 = Date.now();
   try {
     if (values.init) await model.load(values.init);
-    const train = await loadDataset(values['train-index']);
-    const test = values['test-index'] ? await loadDataset(values['test-index']) : undefined;
     await model.train(train, test, {
       workDir,
       onProgress: progressReporter(),

@@ -1,18 +1,18 @@
-import { parseArgs } from 'node:util';
 import { ClassFactory } from '../../lib/algorithm/index.js';
-import { UsageError } from '../../lib/errors/index.js';
+import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { trainingQueueName } from '../../lib/queue/training-queue.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../../lib/tf/backend.js';
+import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';
 import { createLogger } from '../../lib/log.js';
 import { objectStoresAt } from '../../lib/storage/job-storage.js';
 import type { S3Config } from '../../lib/storage/object-store.js';
+import { UsageError } from '../../lib/errors/index.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { jobStoreResolver } from '../../cloud-trainer/job-stores.js';
 import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
 import type { TrainerConfig } from '../../cloud-trainer/config.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
 
-const USAGE = `Usage: edge-stl trainer [options]
+export const usage = `Usage: edge-stl trainer [options]
 
 Runs a cloud training worker: takes training rounds from the BullMQ queue one at a time, trains,
 evaluates against the deployed model and publishes models/<ns>/<job>/v<round>/model.zip.
@@ -40,17 +40,38 @@ Options:
 
 /** `edge-stl trainer`: runs the training worker until SIGTERM or SIGINT. */
 export async function run(argv: string[]): Promise<number> {
-  const values = parseFlags(argv);
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      'credentials-from-jobs': { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'redis-url': { type: 'string' },
+      queue: { type: 'string' },
+      prefix: { type: 'string' },
+      'work-dir': { type: 'string' },
+      'cache-max-mib': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      'lock-duration': { type: 'string' },
+      'stalled-interval': { type: 'string' },
+      'ops-port': { type: 'string' },
+      'no-ops': { type: 'boolean' },
+      plugin: { type: 'string', multiple: true },
+      backend: { type: 'string' },
+    },
+  });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (values.backend) {
-    if (!BACKEND_CHOICES.includes(values.backend as BackendChoice)) {
-      throw new UsageError(`--backend is one of ${BACKEND_CHOICES.join(', ')}, got "${values.backend}"`);
-    }
-    process.env.EDGE_STL_BACKEND = values.backend;
-  }
+  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
+  // Flags before the environment: a bad value is a usage error whatever S3_* say.
+  const cacheMaxMib = numberFlag('cache-max-mib', values['cache-max-mib'], { min: 1 });
+  const checkpointEvery = numberFlag('checkpoint-every', values['checkpoint-every'], { min: 1 });
+  const lockDurationMs = numberFlag('lock-duration', values['lock-duration'], { min: 1000 });
+  const stalledIntervalMs = numberFlag('stalled-interval', values['stalled-interval'], { min: 1000 });
+  const opsPort = numberFlag('ops-port', values['ops-port'], { min: 0, max: 65535 }) ?? 9464;
   if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
     throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   const config: TrainerConfig = {
@@ -59,12 +80,14 @@ export async function run(argv: string[]): Promise<number> {
     queueName: trainingQueueName(values.queue),
     queuePrefix: values.prefix,
     workDir: values['work-dir'],
-    cacheMaxBytes: mib(intFlag('cache-max-mib', values['cache-max-mib'], undefined, 1)),
-    checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], undefined, 1),
-    lockDurationMs: intFlag('lock-duration', values['lock-duration'], undefined, 1000),
-    stalledIntervalMs: intFlag('stalled-interval', values['stalled-interval'], undefined, 1000),
-    opsPort: values['no-ops'] ? null : intFlag('ops-port', values['ops-port'], 9464, 0),
+    cacheMaxBytes: cacheMaxMib === undefined ? undefined : cacheMaxMib * 1024 * 1024,
+    checkpointEvery,
+    lockDurationMs,
+    stalledIntervalMs,
+    opsPort: values['no-ops'] ? null : opsPort,
   };
+  // The first initialisation holds for the process (default: $EDGE_STL_BACKEND or auto).
+  if (backend) await initBackend(backend);
   await registerTrainerAlgorithms();
   for (const plugin of values.plugin ?? []) await ClassFactory.registerFromModule(plugin);
   const jobs = values['credentials-from-jobs']
@@ -92,49 +115,4 @@ async function watchJobs(s3: S3Config, kubeconfig: string | undefined, namespace
   });
   const storeFor = jobStoreResolver(store, objectStoresAt(s3));
   return { storeFor, stop: () => store.stop() };
-}
-
-function mib(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : value * 1024 * 1024;
-}
-
-function intFlag<T extends number | undefined>(
-  name: string,
-  raw: string | undefined,
-  fallback: T,
-  min: number,
-): number | T {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new UsageError(`--${name} expects an integer >= ${min}, got "${raw}"`);
-  return value;
-}
-
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        'credentials-from-jobs': { type: 'boolean' },
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string' },
-        'redis-url': { type: 'string' },
-        queue: { type: 'string' },
-        prefix: { type: 'string' },
-        'work-dir': { type: 'string' },
-        'cache-max-mib': { type: 'string' },
-        'checkpoint-every': { type: 'string' },
-        'lock-duration': { type: 'string' },
-        'stalled-interval': { type: 'string' },
-        'ops-port': { type: 'string' },
-        'no-ops': { type: 'boolean' },
-        plugin: { type: 'string', multiple: true },
-        backend: { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
-  }
 }

@@ -2,16 +2,17 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger, setDefaultLogDestination } from '../../lib/log.js';
 import { resolveProfile } from '../../local/profiles.js';
 import { TerminalView } from '../../local/terminal-view.js';
 import { resolveRunData } from '../../local/run-data.js';
+import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';
 import { runUp } from '../../local/up.js';
 
-const USAGE = `Usage: edge-stl up [JOB.yaml] [options]
+export const usage = `Usage: edge-stl up [JOB.yaml] [options]
 
 Runs the whole single-task-learning loop on this machine: operator (local job store), trainer,
 labeling service and edge agents with simulated cameras, on an embedded Redis and S3 unless
@@ -32,8 +33,8 @@ line's test split and on the first line's.
   --test-index INDEX    evaluation set, never streamed nor trained on  [the stream's sibling test_data]
   --label auto|manual   auto: oracle/teacher labels; manual: label in the web page        [auto]
   --agents N            simulated edge nodes                                                [2]
-  --backend NAME        auto | tensorflow | wasm | cpu                                     [auto]
-Logs go to <state-dir>/up.log.`;
+  --backend NAME        auto | tensorflow | wasm | cpu                  [$EDGE_STL_BACKEND or auto]
+Logs go to <state-dir>/up.log; progress and messages to stderr, the report's paths to stdout.`;
 
 function repoRoot(): string {
   // cli/commands (sources) or dist/cli/commands (built): the repo root holds examples/.
@@ -46,7 +47,7 @@ function repoRoot(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -63,36 +64,35 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`expects at most one JOB.yaml\n\n${USAGE}`);
-  const label = values.label;
-  if (label !== 'auto' && label !== 'manual') throw new UsageError('--label is auto or manual');
-  const agents = Number(values.agents);
-  if (!Number.isInteger(agents) || agents < 1 || agents > 16)
-    throw new UsageError('--agents is an integer in [1, 16]');
-  if (values.backend) process.env.EDGE_STL_BACKEND = values.backend;
-
+  if (positionals.length > 1) throw new UsageError('expects at most one JOB.yaml');
+  const label = choiceFlag('label', values.label, ['auto', 'manual'] as const)!;
+  const agents = numberFlag('agents', values.agents, { min: 1, max: 16 })!;
+  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
   const profile = resolveProfile(values.profile!);
+
   const stateDir = resolve(values['state-dir']!);
   await mkdir(stateDir, { recursive: true });
   const logFile = join(stateDir, 'up.log');
   // Every component's logger writes to the file; the terminal shows the live view.
   setDefaultLogDestination(pino.destination({ dest: logFile, sync: false, mkdir: true }));
   const log = createLogger('edge-stl-up');
+  // The first initialisation holds for the process: the trainer and the agents use this backend.
+  if (backend) await initBackend(backend);
 
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    console.log('\nStopping (Ctrl-C again to force); rerun the same command to resume.');
+    console.error('\nStopping (Ctrl-C again to force); rerun the same command to resume.');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  console.log(`edge-stl up: profile ${profile.name}, state ${stateDir}, logs ${logFile}`);
+  console.error(`edge-stl up: profile ${profile.name}, state ${stateDir}, logs ${logFile}`);
   try {
     const data = await resolveRunData({
       stateDir,
@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.stream ? { stream: values.stream } : {}),
       ...(values['test-index'] ? { testIndex: values['test-index'] } : {}),
     });
-    console.log(`Data: ${data.description}.`);
+    console.error(`Data: ${data.description}.`);
     const result = await runUp({
       jobFile: positionals[0] ?? join(repoRoot(), 'examples', 'pcb-aoi', 'job.yaml'),
       stateDir,
@@ -114,12 +114,12 @@ export async function run(argv: string[]): Promise<number> {
       signal: controller.signal,
       view: new TerminalView(),
       onStarted: ({ labelingUrl }) => {
-        if (label === 'manual') console.log(`Label samples at ${labelingUrl}`);
+        if (label === 'manual') console.error(`Label samples at ${labelingUrl}`);
       },
     });
     if (controller.signal.aborted) return 130;
-    if (result.stopReason) console.log(`Stopped in phase ${result.phase}: ${result.stopReason}.`);
-    else console.log(`Job ended in phase ${result.phase}.`);
+    if (result.stopReason) console.error(`Stopped in phase ${result.phase}: ${result.stopReason}.`);
+    else console.error(`Job ended in phase ${result.phase}.`);
     if (result.reportPath) console.log(`Report: ${result.reportPath}\nSummary: ${result.summaryPath}`);
     return result.phase === 'Completed' ? 0 : 1;
   } finally {

@@ -1,36 +1,40 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../../lib/cli/args.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { displayPath, validateYamlText, type DocumentResult } from '../../lib/validation/index.js';
 
-const USAGE = `Usage: edge-stl validate FILE.yaml... [--json]
+export const usage = `Usage: edge-stl validate FILE.yaml... [--json]
 
 Checks SingleTaskLearningJob resources (multi-document YAML allowed; "-" reads stdin) against the
 CRD's openAPIV3Schema and the semantic rules. Prints "FILE: path: message" for every error, or
 "FILE: valid"; exits 1 when any document is invalid, 0 when all are valid.
 
 Options:
-  --json    print one JSON object per file: { file, valid, documents: [{ document, name, errors }] }`;
+  --json    print only JSON, one object per line and file: { file, valid, documents: [{ document,
+            name, errors }] }, plus "error" when the file cannot be read`;
 
 /** `edge-stl validate`: validates the files and prints every error with its path. */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } },
   });
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError(`expects at least one FILE.yaml\n\n${USAGE}`);
+  if (positionals.length === 0) throw new UsageError('expects at least one FILE.yaml');
   let failed = false;
   for (const file of positionals) {
-    const text = await readInput(file);
-    if (text === undefined) {
+    const read = await readInput(file);
+    if ('error' in read) {
       failed = true;
+      if (values.json) console.log(JSON.stringify({ file, valid: false, error: read.error, documents: [] }));
+      else console.log(`${file}: ${read.error}`);
       continue;
     }
+    const text = read.text;
     const results = validateYamlText(text, file);
     const valid = results.every((r) => r.errors.length === 0);
     failed ||= !valid;
@@ -52,17 +56,16 @@ function printResults(file: string, results: DocumentResult[], valid: boolean): 
   }
 }
 
-/** The file's text, or undefined after printing why it cannot be read (the other files still run). */
-async function readInput(file: string): Promise<string | undefined> {
+/** The file's text, or why it cannot be read (the other files still run). */
+async function readInput(file: string): Promise<{ text: string } | { error: string }> {
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return { text: Buffer.concat(chunks).toString('utf8') };
   }
   try {
-    return await readFile(file, 'utf8');
+    return { text: await readFile(file, 'utf8') };
   } catch (err) {
-    console.log(`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return undefined;
+    return { error: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
 }

@@ -10,5 +10,6 @@ export {
 } from './s3-uri.js';
 export { s3ConfigFromEnv } from './s3-config.js';
 export { MinioObjectStore, createObjectStore, type MinioObjectStoreOptions } from './minio-object-store.js';
-export { startEmbeddedS3, type EmbeddedS3, type EmbeddedS3Options } from './embedded-s3.js';
+// Types only: the embedded S3 loads s3rver, a devDependency; import embedded-s3.js where it runs.
+export type { EmbeddedS3, EmbeddedS3Options } from './embedded-s3.js';
 export { StorageError, type StorageErrorCode } from './storage-error.js';

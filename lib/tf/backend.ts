@@ -51,8 +51,8 @@ async function tryWasm(): Promise<boolean> {
 }
 
 /**
- * The process-wide default: `EDGE_STL_BACKEND` (what every `--backend` flag and the Helm chart
- * set), else `auto`. A model's `backend` hyperparameter overrides it.
+ * The process-wide default: `EDGE_STL_BACKEND` (the Helm chart sets it), else `auto`. A model's
+ * `backend` hyperparameter overrides it; a command's `--backend` flag calls `initBackend` first.
  */
 export function defaultBackendChoice(env: NodeJS.ProcessEnv = process.env): BackendChoice {
   return (env.EDGE_STL_BACKEND as BackendChoice | undefined) || 'auto';

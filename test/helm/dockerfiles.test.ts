@@ -105,9 +105,13 @@ describe.each(['Dockerfile', 'Dockerfile.gpu'])('%s', (file) => {
   it('runs only npm scripts and packages that exist', () => {
     for (const i of instructions.filter((x) => x.op === 'RUN')) {
       for (const m of i.args.matchAll(/npm run (\S+)/g)) expect(Object.keys(pkg.scripts)).toContain(m[1]);
-      // Packages named by `npm rebuild <pkg>` or `rm ... node_modules/<pkg>` (not the npm CLI's own path).
+      // Packages named by `npm rebuild <pkg>` or `rm ... node_modules/<pkg>` (not the npm CLI's own
+      // path): declared, or installed by the same instruction.
       for (const m of i.args.matchAll(/(?:npm rebuild\s+|\snode_modules\/)((?:@[\w.-]+\/)?[\w.-]+)/g)) {
-        expect({ ...pkg.dependencies, ...pkg.optionalDependencies }).toHaveProperty([m[1]]);
+        if (
+          !i.args.includes(`npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund "${m[1]}@`)
+        )
+          expect(pkg.dependencies).toHaveProperty([m[1]]);
       }
     }
   });
@@ -159,14 +163,19 @@ describe.each(['Dockerfile', 'Dockerfile.gpu'])('%s', (file) => {
 });
 
 describe('image variants', () => {
-  it('builds the CPU image on node:20-bookworm-slim and the GPU image on CUDA with tfjs-node-gpu', () => {
-    expect(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')).toMatch(
-      /ARG NODE_IMAGE=node:20-bookworm-slim/,
-    );
+  it("builds both images on Node 22 LTS; only the GPU image, on CUDA, has tfjs-node-gpu, at tfjs-core's version", () => {
+    const cpu = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
     const gpu = readFileSync(join(REPO_ROOT, 'Dockerfile.gpu'), 'utf8');
+    for (const text of [cpu, gpu]) expect(text).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim$/m);
+    expect(cpu).not.toMatch(/tfjs-node|s3rver/);
     expect(gpu).toMatch(/ARG CUDA_IMAGE=nvidia\/cuda:11\.8\.0-cudnn8-runtime-ubuntu22\.04/);
     expect(gpu).toContain('npm rebuild @tensorflow/tfjs-node-gpu');
-    expect(pkg.optionalDependencies).toHaveProperty(['@tensorflow/tfjs-node-gpu']);
+    const pinned = /^ARG TFJS_NODE_GPU_VERSION=(\S+)$/m.exec(gpu)?.[1];
+    expect(pkg.dependencies['@tensorflow/tfjs-core']).toBe(`~${pinned}`);
+    // Nothing else installs it: npm ci on a workstation stays offline-clean and CPU-only.
+    expect(pkg.optionalDependencies ?? {}).not.toHaveProperty(['@tensorflow/tfjs-node-gpu']);
+    // Local-only code stays out of the images: the embedded S3 is a devDependency.
+    expect(pkg.dependencies).not.toHaveProperty(['s3rver']);
   });
 
   it('compiles every reached source directory through tsconfig.build.json', () => {

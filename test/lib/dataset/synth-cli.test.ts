@@ -90,9 +90,11 @@ describe('edge-stl dataset synth', () => {
 
   it('misuse is a UsageError naming the flag', async () => {
     await expect(run(['synth'])).rejects.toThrow(/--out DIR/);
-    await expect(run(['synth', '--out', dir, '--line', '3'])).rejects.toThrow(/--line must be 1 or 2/);
+    await expect(run(['synth', '--out', dir, '--line', '3'])).rejects.toThrow(
+      /--line expects an integer in \[1, 2\], got "3"/,
+    );
     await expect(run(['synth', '--out', dir, '--count', '0'])).rejects.toThrow(
-      /--count must be an integer >= 1/,
+      /--count expects an integer >= 1, got "0"/,
     );
     await expect(run(['synth', '--out', dir, '--split', '../x'])).rejects.toThrow(UsageError);
     await expect(run(['nope'])).rejects.toThrow(/valid: pull, check, synth/);

@@ -68,6 +68,21 @@ describe('edge-stl validate', () => {
     });
   });
 
+  it('--json prints only JSON, one object per file, also for a file it cannot read', () => {
+    const r = cli(['validate', '--json', 'crds/examples/minimal.yaml', 'test/fixtures/invalid/missing.yaml']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    const [ok, missing] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(ok).toMatchObject({ file: 'crds/examples/minimal.yaml', valid: true });
+    expect(missing).toEqual({
+      file: 'test/fixtures/invalid/missing.yaml',
+      valid: false,
+      error: 'cannot read the file (ENOENT)',
+      documents: [],
+    });
+  });
+
   it('exits 2 with usage when no file is given, 0 for --help', () => {
     const none = cli(['validate']);
     expect(none.code).toBe(2);
