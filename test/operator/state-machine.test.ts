@@ -110,7 +110,13 @@ function node(
     inferences: 0,
     inferenceErrors: 0,
   };
-  return { name, stale, ...(report ? { report: { ...base, ...report } } : {}), ...extra };
+  return {
+    name,
+    stale,
+    lastSeen: at('10:00'),
+    ...(report ? { report: { ...base, ...report } } : {}),
+    ...extra,
+  };
 }
 
 describe('rollout', () => {
