@@ -76,6 +76,7 @@ export class Reconciler {
       message: 'spec is valid',
     });
     await this.step(ctx);
+    this.score(ctx);
     this.observeEdge(ctx);
     this.conditions(ctx);
     return this.finish(ctx);
@@ -145,6 +146,15 @@ export class Reconciler {
     )
       return PHASE.Deploying;
     return ctx.status.currentModel ? PHASE.Serving : PHASE.Initializing;
+  }
+
+  /** currentModel.score follows spec.evaluation.metric (the Score printer column). */
+  private score(ctx: ReconcileContext): void {
+    const model = ctx.status.currentModel;
+    if (!model) return;
+    const value = model.metrics?.[ctx.spec.evaluation.metric];
+    if (value === undefined) delete model.score;
+    else model.score = value;
   }
 
   /** status.edgeNodes, EdgeSynced and samples.uploaded from the heartbeats of the selected nodes. */
