@@ -122,7 +122,10 @@ export function readyCondition(
     message,
   });
   if (blocked?.status === 'False') return blocked;
-  if (status.phase === PHASE.Failed) return ready(false, REASON.TrainingFailed, 'job failed');
+  if (status.phase === PHASE.Failed) {
+    const failed = status.conditions?.find((c) => c.type === CONDITION_TYPE.Failed && c.status === 'True');
+    return ready(false, failed?.reason ?? REASON.TrainingFailed, failed?.message || 'job failed');
+  }
   const current = status.currentModel?.version;
   const target = rolloutInProgress(status) ? status.rollout?.targetVersion : undefined;
   const running =
@@ -132,14 +135,14 @@ export function readyCondition(
   if (!current) return ready(false, REASON.InitialTraining, `no model yet (${status.phase})`);
   if (running === 0)
     return ready(false, REASON.NoEdgeNodes, `no online edge node runs ${current} (${status.phase})`);
-  const serving = `serving ${current} on ${running} node(s)`;
-  if (blocked?.reason === REASON.ModelPinned)
-    return ready(true, REASON.ModelPinned, `${serving}; ${blocked.message}`);
-  return ready(
-    true,
-    REASON.Serving,
-    blocked ? `${serving}; ${blocked.message}` : `${serving} (${status.phase})`,
-  );
+  // What the job waits for next (the trigger, a pin) is the message; the reason says it serves.
+  if (blocked)
+    return ready(
+      true,
+      blocked.reason === REASON.ModelPinned ? REASON.ModelPinned : REASON.Serving,
+      blocked.message ?? '',
+    );
+  return ready(true, REASON.Serving, `serving ${current} on ${running} node(s) (${status.phase})`);
 }
 
 /** Total samples uploaded by the job's nodes. */

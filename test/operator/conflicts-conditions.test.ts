@@ -40,7 +40,7 @@ describe('conflicts, rollout evidence, conditions and events', () => {
     n.start(100);
     await waitFor('Ready True', () => condition('lonely', 'Ready')?.status === 'True', 20_000);
     expect(condition('lonely', 'Ready')).toMatchObject({ reason: 'Serving' });
-    expect(condition('lonely', 'Ready')?.message).toMatch(/serving v0 on 1 node\(s\)/);
+    expect(condition('lonely', 'Ready')?.message).toMatch(/new labeled samples/); // what it waits for
     expect(condition('lonely', 'ModelDeployed')).toMatchObject({
       status: 'True',
       message: 'v0 serving on 1 node(s)',
