@@ -6,19 +6,31 @@ import {
   PHASE,
   REASON,
   TERMINAL_PHASES,
+  setCondition,
 } from '../lib/api/v1alpha1/index.js';
 import type { Phase } from '../lib/api/v1alpha1/index.js';
 import { validateJob } from '../lib/validation/index.js';
 import { specOf } from './defaulted.js';
 import { mergeDiff, toJson } from './merge-diff.js';
-import { jobKey, parseJobKey } from './ports/job-store.js';
-import { EDGE_REFRESH_MS, ReconcileContext, type ReconcilerDeps } from './reconcile/context.js';
+import { JobConflictError, StatusRejectedError, jobKey, parseJobKey } from './ports/job-store.js';
+import {
+  EDGE_REFRESH_MS,
+  PREREQ_RETRY_MS,
+  ReconcileContext,
+  type ReconcilerDeps,
+} from './reconcile/context.js';
 import { deploy } from './reconcile/deploy.js';
 import { finalize } from './reconcile/finalize.js';
 import { initialize } from './reconcile/initialize.js';
 import { serve } from './reconcile/serve.js';
 import { evaluate, observeTraining } from './reconcile/training.js';
-import { buildEdgeNodes, edgeSyncedCondition, uploadedSamples } from './state-machine/edge-status.js';
+import {
+  buildEdgeNodes,
+  edgeSyncedCondition,
+  modelDeployedCondition,
+  readyCondition,
+  uploadedSamples,
+} from './state-machine/edge-status.js';
 import type { HandlerResult } from './work-queue.js';
 
 type Handler = (deps: ReconcilerDeps, ctx: ReconcileContext) => Promise<void>;
@@ -60,6 +72,8 @@ export class Reconciler {
       return this.finish(ctx);
     }
     const ctx = new ReconcileContext(job, ref, key, specOf(job), this.deps.clock.now());
+    // After a restart or failover, the nodes the status lists stay known until they heartbeat.
+    this.deps.registry.restore(key, job.status?.edgeNodes ?? [], ctx.now.getTime());
     ctx.condition({
       type: CONDITION_TYPE.InvalidSpec,
       status: 'False',
@@ -67,6 +81,7 @@ export class Reconciler {
       message: 'spec is valid',
     });
     await this.step(ctx);
+    this.score(ctx);
     this.observeEdge(ctx);
     this.conditions(ctx);
     return this.finish(ctx);
@@ -94,7 +109,11 @@ export class Reconciler {
     }
     if (TERMINAL_PHASES.includes(status.phase!)) return;
     const deadline = spec.runPolicy.activeDeadlineSeconds;
-    if (deadline && status.startTime && ctx.now.getTime() - Date.parse(status.startTime) > deadline * 1000) {
+    const left =
+      deadline && status.startTime
+        ? deadline * 1000 - (ctx.now.getTime() - Date.parse(status.startTime))
+        : undefined;
+    if (left !== undefined && left <= 0) {
       ctx.condition({
         type: CONDITION_TYPE.Failed,
         status: 'True',
@@ -105,6 +124,8 @@ export class Reconciler {
       ctx.phase(PHASE.Failed, 'activeDeadlineSeconds exceeded', 'Warning');
       return;
     }
+    // The deadline's own wake-up: other requeues may be far later (a missing Secret, a long round).
+    if (left !== undefined) ctx.requeue(left);
     if (spec.runPolicy.suspend) {
       ctx.phase(PHASE.Suspended, 'spec.runPolicy.suspend is true');
       return;
@@ -119,8 +140,6 @@ export class Reconciler {
       await handler(this.deps, ctx);
       if (status.phase === phase || ctx.blocked?.status === 'False') return;
     }
-    if (deadline && status.phase !== PHASE.Failed)
-      ctx.requeue(Math.max(1000, deadline * 1000 - (ctx.now.getTime() - Date.parse(status.startTime!))));
   }
 
   private resumePhase(ctx: ReconcileContext): Phase {
@@ -134,6 +153,15 @@ export class Reconciler {
     return ctx.status.currentModel ? PHASE.Serving : PHASE.Initializing;
   }
 
+  /** currentModel.score follows spec.evaluation.metric (the Score printer column). */
+  private score(ctx: ReconcileContext): void {
+    const model = ctx.status.currentModel;
+    if (!model) return;
+    const value = model.metrics?.[ctx.spec.evaluation.metric];
+    if (value === undefined) delete model.score;
+    else model.score = value;
+  }
+
   /** status.edgeNodes, EdgeSynced and samples.uploaded from the heartbeats of the selected nodes. */
   private observeEdge(ctx: ReconcileContext): void {
     const nodes = this.deps.registry.selectedNodes(ctx.key, ctx.spec.edge.nodeSelector, ctx.now.getTime());
@@ -144,55 +172,50 @@ export class Reconciler {
       ctx.requeue(EDGE_REFRESH_MS * (0.75 + Math.random() / 2)); // jittered: jobs created together must not refresh in one burst
   }
 
-  /** Ready and ModelDeployed, derived from the phase and the current model. */
+  /** ModelDeployed and Ready, summarised from the phase, the current model and the edge. */
   private conditions(ctx: ReconcileContext): void {
-    const { status } = ctx;
-    if (!status.currentModel)
-      ctx.condition({
-        type: CONDITION_TYPE.ModelDeployed,
-        status: 'False',
-        reason: REASON.InitialTraining,
-        message: 'no model deployed yet',
-      });
-    if (ctx.blocked) ctx.condition(ctx.blocked);
-    else if (status.phase === PHASE.Failed)
-      ctx.condition({
-        type: CONDITION_TYPE.Ready,
-        status: 'False',
-        reason: REASON.TrainingFailed,
-        message: 'job failed',
-      });
-    else if (status.phase === PHASE.Suspended)
-      ctx.condition({
-        type: CONDITION_TYPE.Ready,
-        status: status.currentModel ? 'True' : 'False',
-        reason: REASON.Suspended,
-        message: 'suspended',
-      });
-    else if (status.currentModel)
-      ctx.condition({
-        type: CONDITION_TYPE.Ready,
-        status: 'True',
-        reason: REASON.Serving,
-        message: `serving ${status.currentModel.version} (${status.phase})`,
-      });
-    else
-      ctx.condition({
-        type: CONDITION_TYPE.Ready,
-        status: 'False',
-        reason: REASON.InitialTraining,
-        message: `no model yet (${status.phase})`,
-      });
+    const deployed = modelDeployedCondition(ctx.status);
+    if (deployed) ctx.condition(deployed);
+    ctx.condition(readyCondition(ctx.status, ctx.blocked));
   }
 
   private async finish(ctx: ReconcileContext): Promise<HandlerResult> {
     ctx.status.observedGeneration = ctx.generation;
     const next = toJson(ctx.status);
     if (mergeDiff(toJson(ctx.job.status ?? {}), next) !== undefined) {
-      await this.deps.jobs.patchStatus(ctx.job, next);
+      try {
+        await this.deps.jobs.patchStatus(ctx.job, next);
+      } catch (err) {
+        if (err instanceof JobConflictError) {
+          // controller-runtime's answer to a conflict: requeue and recompute from the fresh job.
+          this.deps.log.debug({ job: jobKey(ctx.ref) }, 'Status conflict; recomputing from the fresh job');
+          return { requeueAfterMs: 0 };
+        }
+        if (err instanceof StatusRejectedError) return this.statusRejected(ctx, err);
+        throw err;
+      }
       this.deps.log.debug({ job: jobKey(ctx.ref), phase: next.phase }, 'Patched status');
     }
     for (const e of ctx.events) await this.deps.jobs.emitEvent(ctx.job, e);
     return ctx.requeueAfterMs === undefined ? {} : { requeueAfterMs: ctx.requeueAfterMs };
+  }
+
+  /**
+   * The API server found the computed status invalid (422): a bug or a CRD older than the operator,
+   * which retrying cannot fix. The stored status stays, with Ready=False saying why, and a Warning.
+   */
+  private async statusRejected(ctx: ReconcileContext, err: StatusRejectedError): Promise<HandlerResult> {
+    const message = `the API server rejected the status: ${err.message}`;
+    this.deps.log.warn({ job: jobKey(ctx.ref), err: err.message }, 'Status rejected');
+    const stored = toJson(ctx.job.status ?? {});
+    const conditions = setCondition(
+      stored.conditions,
+      { type: CONDITION_TYPE.Ready, status: 'False', reason: REASON.StatusRejected, message },
+      ctx.generation,
+      ctx.now,
+    );
+    await this.deps.jobs.patchStatus(ctx.job, { ...stored, conditions });
+    await this.deps.jobs.emitEvent(ctx.job, { type: 'Warning', reason: REASON.StatusRejected, message });
+    return { requeueAfterMs: PREREQ_RETRY_MS };
   }
 }

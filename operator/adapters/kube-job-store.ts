@@ -13,8 +13,8 @@ import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/v1alpha
 import { mergeDiff } from '../merge-diff.js';
 import type { CallOptions } from '../ports/call-options.js';
 import type { JobEvent, JobRef, JobStore } from '../ports/job-store.js';
-import { refOf } from '../ports/job-store.js';
-import { isConflict, isNotFound } from './kube-errors.js';
+import { JobConflictError, StatusRejectedError, jobKey, refOf } from '../ports/job-store.js';
+import { isConflict, isInvalid, isNotFound, messageOf } from './kube-errors.js';
 import { withSignal } from './kube-signal.js';
 import { SupervisedInformer } from './supervised-informer.js';
 
@@ -36,11 +36,15 @@ export function signature(job: SingleTaskLearningJob): string {
   return `${m.uid ?? ''}|${m.generation ?? 0}|${m.deletionTimestamp ?? ''}|${(m.finalizers ?? []).join(',')}`;
 }
 const MAX_CONFLICT_RETRIES = 5;
+/** Events remembered for aggregation (client-go's EventRecorder keeps an LRU of 4096). */
+const MAX_AGGREGATED_EVENTS = 4096;
 
 /**
  * JobStore on the Kubernetes API through @kubernetes/client-node 1.4: a supervised informer for the
- * cache, merge patches of `/status` guarded by resourceVersion (retried on conflict against a
- * fresh read), finalizers by JSON patch with a `test` on resourceVersion, core/v1 Events.
+ * cache, merge patches of `/status` guarded by resourceVersion (a conflict is the caller's to
+ * recompute: the next `get` of that job reads the API server, not the cache), finalizers by merge
+ * patch guarded the same way (retried on a fresh read: adding or removing one name is recomputed
+ * from the fresh list), core/v1 Events aggregated as client-go's EventRecorder does.
  */
 export class KubeJobStore implements JobStore {
   private readonly custom: CustomObjectsApi;
@@ -48,6 +52,10 @@ export class KubeJobStore implements JobStore {
   private informer: SupervisedInformer<JobObject> | null = null;
   private readonly nodeLabels = new Map<string, { at: number; labels: Record<string, string> | null }>();
   private readonly seen = new Map<string, string>();
+  /** Jobs whose last status patch hit a conflict: the cache may be older than the API server. */
+  private readonly readFresh = new Set<string>();
+  /** Event name and count by involved object, type, reason and message (see {@link emitEvent}). */
+  private readonly recentEvents = new Map<string, { name: string; count: number }>();
 
   constructor(private readonly opts: KubeJobStoreOptions) {
     this.custom = opts.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -109,6 +117,15 @@ export class KubeJobStore implements JobStore {
   }
 
   async get(ref: JobRef): Promise<SingleTaskLearningJob | null> {
+    const key = jobKey(ref);
+    if (this.readFresh.delete(key)) {
+      try {
+        return await this.fetch(ref);
+      } catch (err) {
+        this.readFresh.add(key);
+        throw err;
+      }
+    }
     return this.informer?.get(ref.name, ref.namespace) ?? null;
   }
 
@@ -140,33 +157,28 @@ export class KubeJobStore implements JobStore {
     options: CallOptions = {},
   ): Promise<SingleTaskLearningJob> {
     const ref = refOf(job);
-    let current = job;
-    for (let attempt = 0; ; attempt++) {
-      const diff = mergeDiff(current.status ?? {}, status);
-      if (diff === undefined) return current;
-      try {
-        return (await this.custom.patchNamespacedCustomObjectStatus(
-          {
-            group: GROUP,
-            version: VERSION,
-            namespace: ref.namespace,
-            plural: PLURAL,
-            name: ref.name,
-            body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: diff },
-          },
-          withSignal(options.signal, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-        )) as SingleTaskLearningJob;
-      } catch (err) {
-        if (!isConflict(err) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-        this.opts.log.info(
-          { job: `${ref.namespace}/${ref.name}`, attempt },
-          'Status patch conflict; retrying on a fresh read',
-        );
-        const fresh = await this.fetch(ref, options.signal);
-        if (!fresh) throw err;
-        // The status is the operator's alone; a conflict means our base copy is old, not that our result is wrong.
-        current = fresh;
+    const diff = mergeDiff(job.status ?? {}, status);
+    if (diff === undefined) return job;
+    try {
+      return (await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: ref.namespace,
+          plural: PLURAL,
+          name: ref.name,
+          body: { metadata: { resourceVersion: job.metadata?.resourceVersion }, status: diff },
+        },
+        withSignal(options.signal, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      )) as SingleTaskLearningJob;
+    } catch (err) {
+      // A status computed from an old copy must not land on the new one: the caller recomputes.
+      if (isConflict(err)) {
+        this.readFresh.add(jobKey(ref));
+        throw new JobConflictError(ref);
       }
+      if (isInvalid(err)) throw new StatusRejectedError(messageOf(err));
+      throw err;
     }
   }
 
@@ -178,15 +190,8 @@ export class KubeJobStore implements JobStore {
     const ref = refOf(job);
     let current: SingleTaskLearningJob | null = job;
     for (let attempt = 0; current; attempt++) {
-      const before = current.metadata?.finalizers ?? [];
-      const after = change([...before]);
+      const after = change([...(current.metadata?.finalizers ?? [])]);
       if (!after) return current;
-      const ops = [
-        { op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion },
-        before.length === 0 && current.metadata?.finalizers === undefined
-          ? { op: 'add', path: '/metadata/finalizers', value: after }
-          : { op: 'replace', path: '/metadata/finalizers', value: after },
-      ];
       try {
         return (await this.custom.patchNamespacedCustomObject(
           {
@@ -195,9 +200,9 @@ export class KubeJobStore implements JobStore {
             namespace: ref.namespace,
             plural: PLURAL,
             name: ref.name,
-            body: ops,
+            body: { metadata: { resourceVersion: current.metadata?.resourceVersion, finalizers: after } },
           },
-          withSignal(signal, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+          withSignal(signal, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
         )) as SingleTaskLearningJob;
       } catch (err) {
         if (isNotFound(err)) return null;
@@ -233,18 +238,27 @@ export class KubeJobStore implements JobStore {
     );
   }
 
+  /**
+   * Records an Event. As client-go's EventRecorder: the same type, reason and message on the same
+   * object within this process bumps `count` and `lastTimestamp` of the Event already recorded
+   * instead of creating another one (a new one when that Event has expired).
+   */
   async emitEvent(job: SingleTaskLearningJob, event: JobEvent, options: CallOptions = {}): Promise<void> {
     const ref = refOf(job);
     const now = new Date();
+    const aggregate = `${job.metadata?.uid ?? jobKey(ref)}|${event.type}|${event.reason}|${event.message}`;
+    const seen = this.recentEvents.get(aggregate);
     try {
+      if (seen && (await this.bumpEvent(ref.namespace, seen.name, seen.count + 1, now, options))) {
+        this.remember(aggregate, { ...seen, count: seen.count + 1 });
+        return;
+      }
+      const name = `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
       await this.core.createNamespacedEvent(
         {
           namespace: ref.namespace,
           body: {
-            metadata: {
-              name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
-              namespace: ref.namespace,
-            },
+            metadata: { name, namespace: ref.namespace },
             involvedObject: {
               apiVersion: API_VERSION,
               kind: KIND,
@@ -265,12 +279,41 @@ export class KubeJobStore implements JobStore {
         },
         withSignal(options.signal),
       );
+      this.remember(aggregate, { name, count: 1 });
     } catch (err) {
       this.opts.log.warn(
         { job: `${ref.namespace}/${ref.name}`, reason: event.reason, err: (err as Error).message },
         'Cannot record event',
       );
     }
+  }
+
+  /** Bumps the count of a recorded Event; false when it is gone (Events expire). */
+  private async bumpEvent(
+    namespace: string,
+    name: string,
+    count: number,
+    now: Date,
+    options: CallOptions,
+  ): Promise<boolean> {
+    try {
+      await this.core.patchNamespacedEvent(
+        { namespace, name, body: { count, lastTimestamp: now } },
+        withSignal(options.signal, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Keeps an aggregated Event, most recent last, bounded like client-go's LRU. */
+  private remember(key: string, value: { name: string; count: number }): void {
+    this.recentEvents.delete(key);
+    this.recentEvents.set(key, value);
+    if (this.recentEvents.size > MAX_AGGREGATED_EVENTS)
+      this.recentEvents.delete(this.recentEvents.keys().next().value!);
   }
 
   async getNodeLabels(node: string, options: CallOptions = {}): Promise<Record<string, string> | null> {

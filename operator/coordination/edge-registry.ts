@@ -1,3 +1,4 @@
+import { EDGE_NODE_STATE, type EdgeNodeStatus } from '../../lib/api/v1alpha1/index.js';
 import type { AgentJobReport, HeartbeatRequest } from '../../lib/protocol/heartbeat.js';
 import { jobKey } from '../ports/job-store.js';
 import type { NodeView } from '../state-machine/rollout.js';
@@ -29,7 +30,15 @@ export interface EdgeRegistryLimits {
 }
 
 /** A selected node with what the status needs. */
-export type SelectedNode = NodeView & { lastSeen: Date };
+export type SelectedNode = NodeView;
+
+/** A node known only from a job's status (written before a restart), until it heartbeats. */
+interface RestoredNode {
+  lastSeen: number;
+  stale: boolean;
+  /** When this registry learnt of it: an Online node gets staleAfterMs from then to heartbeat. */
+  restoredAt: number;
+}
 
 /**
  * In-memory view of the edge, fed by authenticated heartbeats. Nodes that stop heartbeating stay
@@ -37,6 +46,8 @@ export type SelectedNode = NodeView & { lastSeen: Date };
  */
 export class EdgeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
+  /** Per job key, the nodes its status listed when this registry first saw the job. */
+  private readonly restored = new Map<string, Map<string, RestoredNode>>();
   private readonly limits: EdgeRegistryLimits;
 
   constructor(limits: Partial<EdgeRegistryLimits> & { staleAfterMs: number }) {
@@ -124,9 +135,32 @@ export class EdgeRegistry {
     return report;
   }
 
+  /**
+   * Rebuilds what an earlier operator knew of a job's nodes from its `status.edgeNodes`, once per
+   * job: after a restart or failover the nodes it listed stay selected (without a report) until
+   * they heartbeat here, so a rollout waits for their live word instead of completing without it.
+   * A node listed Online counts as online for `staleAfterMs` from now (no one heard it meanwhile).
+   */
+  restore(key: string, edgeNodes: readonly EdgeNodeStatus[], nowMs: number): void {
+    if (this.restored.has(key)) return;
+    const known = new Map<string, RestoredNode>();
+    for (const n of edgeNodes) {
+      const lastSeen = n.lastSeen ? Date.parse(n.lastSeen) : NaN;
+      if (this.nodes.has(n.name) || Number.isNaN(lastSeen)) continue;
+      known.set(n.name, { lastSeen, stale: n.state !== EDGE_NODE_STATE.Online, restoredAt: nowMs });
+    }
+    this.restored.set(key, known);
+  }
+
   /** Forgets nodes silent for longer than `evictAfterMs`; returns the job keys they reported. */
   evict(nowMs: number): string[] {
     const keys = new Set<string>();
+    for (const [key, known] of this.restored)
+      for (const [name, r] of known)
+        if (nowMs - Math.max(r.lastSeen, r.restoredAt) > this.limits.evictAfterMs) {
+          known.delete(name);
+          keys.add(key);
+        }
     for (const [name, n] of this.nodes) {
       if (nowMs - n.lastSeen <= this.limits.evictAfterMs) continue;
       for (const key of n.reports.keys()) keys.add(key);
@@ -160,9 +194,17 @@ export class EdgeRegistry {
     return this.nodes.get(name)?.labels;
   }
 
-  /** The nodes a job selects (matching labels), online or stale, with their report for the job. */
+  /**
+   * The nodes a job selects (matching labels), online or stale, with their report for the job;
+   * plus the nodes restored from its status that have not heartbeat here yet (no report).
+   */
   selectedNodes(key: string, selector: Record<string, string>, nowMs: number): SelectedNode[] {
     const out: SelectedNode[] = [];
+    for (const [name, r] of this.restored.get(key) ?? []) {
+      if (this.nodes.has(name)) continue;
+      const stale = r.stale || nowMs - Math.max(r.lastSeen, r.restoredAt) > this.limits.staleAfterMs;
+      out.push({ name, stale, lastSeen: new Date(r.lastSeen) });
+    }
     for (const n of this.nodes.values()) {
       if (!matchesSelector(n.labels, selector)) continue;
       const report = n.reports.get(key);

@@ -33,7 +33,9 @@ export interface JobStore {
   list(): readonly SingleTaskLearningJob[];
   /**
    * Merge-patches `/status` (status and observedGeneration computed by the caller) and returns the
-   * stored object. Retries on conflict; never touches spec.
+   * stored object; never touches spec. Guarded by the job's resourceVersion: when the stored job has
+   * changed it throws {@link JobConflictError} (the caller recomputes from the fresh job, which the
+   * next `get` returns), and when the API server finds the status invalid {@link StatusRejectedError}.
    */
   patchStatus(
     job: SingleTaskLearningJob,
@@ -54,6 +56,22 @@ export interface JobStore {
   getNodeLabels(node: string, options?: CallOptions): Promise<Record<string, string> | null>;
   /** Decoded data of a Secret, or null when it does not exist. */
   getSecret(namespace: string, name: string, options?: CallOptions): Promise<Record<string, string> | null>;
+}
+
+/** A write lost an optimistic-concurrency race: the stored job changed after it was read. */
+export class JobConflictError extends Error {
+  constructor(ref: JobRef) {
+    super(`${ref.namespace}/${ref.name} changed since it was read`);
+    this.name = 'JobConflictError';
+  }
+}
+
+/** The API server rejected a status as invalid (422): a schema mismatch, not a race; retrying cannot help. */
+export class StatusRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StatusRejectedError';
+  }
 }
 
 /** `<ns>/<name>`. */

@@ -5,7 +5,7 @@ import type {
   SingleTaskLearningJob,
   SingleTaskLearningJobStatus,
 } from '../../lib/api/v1alpha1/index.js';
-import { setCondition } from '../../lib/api/v1alpha1/index.js';
+import { CONDITION_TYPE, setCondition } from '../../lib/api/v1alpha1/index.js';
 import type { ConditionInput } from '../../lib/api/v1alpha1/types.js';
 import type { TrainingJobResult } from '../../lib/queue/training-queue.js';
 import type { EdgeRegistry } from '../coordination/edge-registry.js';
@@ -71,6 +71,16 @@ export class ReconcileContext {
     const from = this.status.phase ?? 'none';
     this.status.phase = next;
     this.events.push({ type, reason: next, message: `${from} -> ${next}: ${message}` });
+  }
+
+  /**
+   * A prerequisite is missing (Secret, bucket, dataset, initial model): Ready=False with the
+   * reason, a Warning event (aggregated by the job store when it repeats), and a re-check later.
+   */
+  missing(reason: string, message: string): void {
+    this.blocked = { type: CONDITION_TYPE.Ready, status: 'False', reason, message };
+    this.event({ type: 'Warning', reason, message });
+    this.requeue(PREREQ_RETRY_MS);
   }
 
   event(e: JobEvent): void {

@@ -39,12 +39,7 @@ export async function deploy(deps: ReconcilerDeps, ctx: ReconcileContext): Promi
       if (previous && previous !== target)
         ctx.status.models = markModel(ctx.status.models, previous, MODEL_STATE.Superseded);
     }
-    ctx.condition({
-      type: CONDITION_TYPE.ModelDeployed,
-      status: 'True',
-      reason: REASON.RolloutCompleted,
-      message: `${target} deployed`,
-    });
+    // ModelDeployed is counted on the edge by the reconciler, from this reconcile's status.edgeNodes.
     afterRound(ctx, `${target} deployed`);
     return;
   }

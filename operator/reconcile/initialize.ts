@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
-import {
-  CONDITION_TYPE,
-  MODEL_STATE,
-  PHASE,
-  REASON,
-  ROLLOUT_PHASE,
-  modelVersion,
-} from '../../lib/api/v1alpha1/index.js';
+import { MODEL_STATE, PHASE, REASON, ROLLOUT_PHASE, modelVersion } from '../../lib/api/v1alpha1/index.js';
 import type { ObjectStore } from '../../lib/storage/object-store.js';
 import { SHA256_METADATA_KEY } from '../../lib/storage/layout.js';
 import { parseS3Uri } from '../../lib/storage/s3-uri.js';
 import { StorageCredentialsError } from '../job-storage.js';
 import { recordModel } from '../state-machine/model-history.js';
-import { PREREQ_RETRY_MS, type ReconcileContext, type ReconcilerDeps } from './context.js';
+import type { ReconcileContext, ReconcilerDeps } from './context.js';
 import { dispatchRound } from './training.js';
 
 /** The store of a job, or null after marking the job blocked on its Secret. */
@@ -25,13 +18,7 @@ export async function jobObjectStore(
   } catch (err) {
     if (!(err instanceof StorageCredentialsError)) throw err;
     deps.storage.invalidate(ctx.job);
-    ctx.blocked = {
-      type: CONDITION_TYPE.Ready,
-      status: 'False',
-      reason: REASON.SecretNotFound,
-      message: err.message,
-    };
-    ctx.requeue(PREREQ_RETRY_MS);
+    ctx.missing(REASON.SecretNotFound, err.message);
     return null;
   }
 }
@@ -51,25 +38,13 @@ export async function initialize(deps: ReconcilerDeps, ctx: ReconcileContext): P
   if (!store) return;
   const { bucket } = ctx.spec.storage;
   if (!(await store.bucketExists(bucket))) {
-    ctx.blocked = {
-      type: CONDITION_TYPE.Ready,
-      status: 'False',
-      reason: REASON.BucketNotFound,
-      message: `bucket ${bucket} does not exist`,
-    };
-    ctx.requeue(PREREQ_RETRY_MS);
+    ctx.missing(REASON.BucketNotFound, `bucket ${bucket} does not exist`);
     return;
   }
   for (const uri of [ctx.spec.dataset.trainIndex, ctx.spec.dataset.testIndex]) {
     const loc = parseS3Uri(uri);
     if (!(await store.stat(loc.bucket, loc.key))) {
-      ctx.blocked = {
-        type: CONDITION_TYPE.Ready,
-        status: 'False',
-        reason: REASON.DatasetNotFound,
-        message: `${uri} does not exist`,
-      };
-      ctx.requeue(PREREQ_RETRY_MS);
+      ctx.missing(REASON.DatasetNotFound, `${uri} does not exist`);
       return;
     }
   }
@@ -80,13 +55,7 @@ export async function initialize(deps: ReconcilerDeps, ctx: ReconcileContext): P
   const loc = parseS3Uri(ctx.spec.initialModel);
   const info = await store.stat(loc.bucket, loc.key);
   if (!info) {
-    ctx.blocked = {
-      type: CONDITION_TYPE.Ready,
-      status: 'False',
-      reason: REASON.InitialModelNotFound,
-      message: `${ctx.spec.initialModel} does not exist`,
-    };
-    ctx.requeue(PREREQ_RETRY_MS);
+    ctx.missing(REASON.InitialModelNotFound, `${ctx.spec.initialModel} does not exist`);
     return;
   }
   const sha256 = info.metadata[SHA256_METADATA_KEY] ?? (await sha256Of(store, loc.bucket, loc.key));
@@ -110,11 +79,5 @@ export async function initialize(deps: ReconcilerDeps, ctx: ReconcileContext): P
     startedAt: now,
     message: 'initial model',
   };
-  ctx.condition({
-    type: CONDITION_TYPE.ModelDeployed,
-    status: 'True',
-    reason: REASON.RolloutCompleted,
-    message: `initial model ${version}`,
-  });
   ctx.phase(PHASE.Serving, `initial model ${ctx.spec.initialModel} deployed as ${version}`);
 }

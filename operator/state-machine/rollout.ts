@@ -11,6 +11,8 @@ import type { JobEvent } from '../ports/job-store.js';
 export interface NodeView {
   name: string;
   stale: boolean;
+  /** When the node last heartbeat (its report is from then). */
+  lastSeen: Date;
   report?: AgentJobReport;
   /** Inference errors and inferences since the node started serving the target version. */
   errorsSinceTarget?: number;
@@ -78,8 +80,11 @@ export function startRollout(
   return { rollout, outcome: 'progressing', events: [event], requeueAfterMs: 0 };
 }
 
-function servesTarget(n: NodeView, target: string): boolean {
-  return n.report?.activeModel === target && n.report.modelState === 'Loaded';
+/** Live evidence: a heartbeat since the rollout began reports the target loaded. */
+function servesTarget(n: NodeView, target: string, sinceMs: number): boolean {
+  return (
+    n.report?.activeModel === target && n.report.modelState === 'Loaded' && n.lastSeen.getTime() >= sinceMs
+  );
 }
 
 /** Why a node is unhealthy on the target version, or null. */
@@ -123,8 +128,11 @@ function rollback(spec: DefaultedRolloutSpec, rollout: RolloutStatus, why: strin
 
 /**
  * One step of a rollout in progress. Canary: a canary failing to load or turning unhealthy rolls
- * back (autoRollback); all canaries serving the target for `soakSeconds` promotes. Promoted: done
- * when every online node serves the target (stale nodes catch up when they return).
+ * back (autoRollback); every named canary serving the target for `soakSeconds` promotes. Promoted:
+ * done when every online node serves the target (stale nodes catch up when they return). Serving
+ * counts only on live evidence, a heartbeat received since the rollout began: after an operator
+ * restart the nodes must report again (the registry restores the nodes it knew from status, so
+ * the silent ones are waited for until they turn stale).
  */
 export function advanceRollout(
   spec: DefaultedRolloutSpec,
@@ -133,15 +141,21 @@ export function advanceRollout(
   now: Date,
 ): RolloutStep {
   const target = rollout.targetVersion!;
+  const sinceMs = rollout.startedAt ? Date.parse(rollout.startedAt) : 0;
   if (rollout.phase === ROLLOUT_PHASE.Canary) {
-    const canaries = nodes.filter((n) => (rollout.canaryNodes ?? []).includes(n.name));
+    const named = rollout.canaryNodes ?? [];
+    const canaries = nodes.filter((n) => named.includes(n.name));
     const bad = canaries
       .map(
         (n) => unhealthy(n, target) ?? (n.stale ? `${n.name} stopped heartbeating during the canary` : null),
       )
       .find(Boolean);
     if (bad) return rollback(spec, rollout, bad);
-    if (canaries.length === 0 || !canaries.every((n) => servesTarget(n, target))) {
+    if (
+      named.length === 0 ||
+      canaries.length < named.length ||
+      !canaries.every((n) => servesTarget(n, target, sinceMs))
+    ) {
       return {
         rollout: { ...rollout, healthySince: undefined },
         outcome: 'progressing',
@@ -184,7 +198,7 @@ export function advanceRollout(
   const online = nodes.filter((n) => !n.stale);
   const bad = online.map((n) => unhealthy(n, target)).find(Boolean);
   if (bad) return rollback(spec, rollout, bad);
-  const waiting = online.filter((n) => !servesTarget(n, target)).map((n) => n.name);
+  const waiting = online.filter((n) => !servesTarget(n, target, sinceMs)).map((n) => n.name);
   if (waiting.length > 0) {
     return {
       rollout: { ...rollout, message: `waiting for ${waiting.length} node(s)` },
@@ -200,7 +214,10 @@ export function advanceRollout(
       {
         type: 'Normal',
         reason: REASON.RolloutCompleted,
-        message: `Model ${target} serving on ${online.length} node(s)`,
+        message:
+          online.length > 0
+            ? `Model ${target} serving on ${online.length} node(s)`
+            : `Model ${target} is current; no edge node is online to serve it`,
       },
     ],
     requeueAfterMs: 0,

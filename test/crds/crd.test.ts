@@ -61,23 +61,31 @@ describe('crds/singletasklearningjob.yaml', () => {
     });
   });
 
-  it('prints Phase, Round, Model, F1 and Age, each pointing at a schema field of the right type', () => {
+  it('prints Phase, Ready, Round, Model, Metric, Score and Age, each pointing at a schema field of the right type', () => {
     const columns = version.additionalPrinterColumns ?? [];
     expect(columns.map((c) => [c.name, c.jsonPath])).toEqual([
       ['Phase', '.status.phase'],
+      ['Ready', '.status.conditions[?(@.type=="Ready")].status'],
       ['Round', '.status.round'],
       ['Model', '.status.currentModel.version'],
-      ['F1', '.status.currentModel.metrics.f1_score'],
+      ['Metric', '.spec.evaluation.metric'],
+      ['Score', '.status.currentModel.score'],
       ['Age', '.metadata.creationTimestamp'],
     ]);
     const schema = jobSchema();
     for (const c of columns.filter((x) => x.name !== 'Age')) {
-      const steps = c.jsonPath.slice(1).split('.');
+      // A filter (`[?(@.type=="Ready")]`) selects one item of an array.
+      const steps = c.jsonPath
+        .slice(1)
+        .replace(/\[\?\([^)]*\)\]/g, '.[]')
+        .split('.');
       let node: OpenApiSchema | undefined = schema;
       for (const step of steps) {
         node =
-          node?.properties?.[step] ??
-          (typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined);
+          step === '[]'
+            ? node?.items
+            : (node?.properties?.[step] ??
+              (typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined));
       }
       expect(node?.type).toBe(c.type);
     }

@@ -67,6 +67,7 @@ const EXEMPLAR: SingleTaskLearningJob = {
       uri: 's3://edge-stl/models/default/exemplar/v1/model.zip',
       sha256: 'a'.repeat(64),
       metrics: { f1_score: 0.8 },
+      score: 0.8,
       deployedAt: '2026-01-01T00:00:00Z',
     },
     models: [

@@ -57,4 +57,37 @@ describe('EdgeRegistry', () => {
     expect(r.selectedNodes(KEY, { constructor: 'x' }, 0)).toEqual([]);
     expect(r.selectedNodes(KEY, { toString: '[object Object]' }, 0)).toEqual([]);
   });
+
+  it('restores the nodes a job status lists until they heartbeat: Online ones get staleAfterMs from now', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 1_000, evictAfterMs: 10_000 });
+    const listed = (name: string, state: 'Online' | 'Stale', lastSeen: number) => ({
+      name,
+      state,
+      lastSeen: new Date(lastSeen).toISOString(),
+    });
+    r.restore(KEY, [listed('a', 'Online', 0), listed('b', 'Stale', 0)], 5_000);
+    const view = (now: number) =>
+      r.selectedNodes(KEY, { any: 'selector' }, now).map((n) => [n.name, n.stale, n.report !== undefined]);
+    expect(view(5_500)).toEqual([
+      ['a', false, false],
+      ['b', true, false],
+    ]);
+    expect(view(6_001)).toEqual([
+      ['a', true, false],
+      ['b', true, false],
+    ]);
+    // Restored once per job: a later status does not bring a node back.
+    r.restore(KEY, [listed('c', 'Online', 6_000)], 6_000);
+    expect(view(6_001).map(([name]) => name)).toEqual(['a', 'b']);
+    // Once it heartbeats, the node's own record (labels, report) replaces the restored one.
+    r.record(beat('a'), { any: 'selector' }, 6_100);
+    expect(
+      r.selectedNodes(KEY, { any: 'selector' }, 6_100).map((n) => [n.name, n.report?.activeModel]),
+    ).toEqual([
+      ['b', undefined],
+      ['a', 'v0'],
+    ]);
+    expect(r.evict(20_000)).toEqual([KEY]);
+    expect(r.selectedNodes(KEY, {}, 20_000)).toEqual([]);
+  });
 });

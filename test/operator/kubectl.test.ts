@@ -98,8 +98,26 @@ describe('kubectl against the fake kube-apiserver', () => {
     );
     const table = await k('get', 'stlj');
     const [header, row] = table.trim().split('\n');
-    expect(header.split(/\s+/)).toEqual(['NAME', 'PHASE', 'ROUND', 'MODEL', 'F1', 'AGE']);
-    expect(row.split(/\s+/).slice(0, 5)).toEqual(['minimal', 'Serving', '0', 'v0', '0.8125']);
+    expect(header.split(/\s+/)).toEqual([
+      'NAME',
+      'PHASE',
+      'READY',
+      'ROUND',
+      'MODEL',
+      'METRIC',
+      'SCORE',
+      'AGE',
+    ]);
+    // No edge agent runs here, so the job is not Ready; the Score column follows evaluation.metric.
+    expect(row.split(/\s+/).slice(0, 7)).toEqual([
+      'minimal',
+      'Serving',
+      'False',
+      '0',
+      'v0',
+      'f1_score',
+      '0.8125',
+    ]);
     expect(
       await k(
         'get',

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { SHA256_METADATA_KEY, labeledIndexKey, modelKey } from '../../lib/storage/layout.js';
+import { labeledIndexKey } from '../../lib/storage/layout.js';
 import { kubeConfigFor } from './support/fake-cluster.js';
-import { NS, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
+import { NS, putInitialModel, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
 import { waitFor } from './support/wait.js';
 
 const TWO_LABELS = 'a.jpg a.xml\nb.jpg b.xml\n';
@@ -18,14 +18,7 @@ describe('rollback, pinning and deletion', () => {
     await env.close();
   });
 
-  async function initialModel(job: string): Promise<string> {
-    const key = modelKey(NS, job, 0);
-    const body = Buffer.from(`initial ${job}`);
-    await env.store.putObject(env.bucket, key, body, {
-      metadata: { [SHA256_METADATA_KEY]: createHash('sha256').update(body).digest('hex') },
-    });
-    return `s3://${env.bucket}/${key}`;
-  }
+  const initialModel = (job: string): Promise<string> => putInitialModel(env, job);
 
   const events = (name: string) =>
     env.api.store.list(env.api.resource('events', ''), NS).filter((e) => e.involvedObject?.name === name);

@@ -110,7 +110,13 @@ function node(
     inferences: 0,
     inferenceErrors: 0,
   };
-  return { name, stale, ...(report ? { report: { ...base, ...report } } : {}), ...extra };
+  return {
+    name,
+    stale,
+    lastSeen: at('10:00'),
+    ...(report ? { report: { ...base, ...report } } : {}),
+    ...extra,
+  };
 }
 
 describe('rollout', () => {
@@ -169,5 +175,29 @@ describe('rollout', () => {
       at('10:01'),
     );
     expect(manual).toMatchObject({ outcome: 'progressing', events: [{ reason: 'CanaryFailed' }] });
+  });
+
+  it('counts only live evidence: a report from before the rollout began, or a missing canary, does not serve', () => {
+    const all = { ...spec.rollout, strategy: 'all' as const };
+    const r = startRollout(all, nodes, 'v2', 'v1', at('10:00')).rollout;
+    const before = new Date(at('10:00').getTime() - 1);
+    const old = advanceRollout(
+      all,
+      r,
+      [node('a', { activeModel: 'v2' }, false, { lastSeen: before })],
+      at('10:01'),
+    );
+    expect(old).toMatchObject({ outcome: 'progressing', rollout: { phase: 'Promoted' } });
+    const live = advanceRollout(all, r, [node('a', { activeModel: 'v2' })], at('10:01'));
+    expect(live.outcome).toBe('completed');
+    expect(live.events[0].message).toBe('Model v2 serving on 1 node(s)');
+    // A node known (from status) but silent since the rollout began is waited for.
+    const silent = advanceRollout(all, r, [node('a', { activeModel: 'v2' }), node('b', null)], at('10:01'));
+    expect(silent.rollout.message).toBe('waiting for 1 node(s)');
+    const twoCanaries = { ...canary, canaryNodes: 2, soakSeconds: 0 };
+    const c = startRollout(twoCanaries, nodes, 'v2', 'v1', at('10:00')).rollout;
+    expect(c.canaryNodes).toEqual(['a', 'b']);
+    const oneSpoke = advanceRollout(twoCanaries, c, [node('a', { activeModel: 'v2' })], at('10:01'));
+    expect(oneSpoke.rollout.phase).toBe('Canary');
   });
 });

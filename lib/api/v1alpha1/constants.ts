@@ -119,6 +119,8 @@ export const REASON = {
   NodesOutOfSync: 'NodesOutOfSync',
   NodesStale: 'NodesStale',
   NoEdgeNodes: 'NoEdgeNodes',
+  /** The API server rejected the status the operator computed (422). */
+  StatusRejected: 'StatusRejected',
   // End of the job
   Suspended: 'Suspended',
   MaxRoundsReached: 'MaxRoundsReached',

@@ -475,6 +475,10 @@ export interface CurrentModel {
    */
   metrics?: Record<string, number>;
   /**
+   * The model's value of spec.evaluation.metric (from metrics), shown as the Score column.
+   */
+  score?: number;
+  /**
    * When the model became current.
    */
   deployedAt?: string;

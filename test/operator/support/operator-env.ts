@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { API_VERSION, KIND } from '../../../lib/api/v1alpha1/index.js';
 import type { SingleTaskLearningJob, SingleTaskLearningJobSpec } from '../../../lib/api/v1alpha1/index.js';
 import { createLogger } from '../../../lib/log.js';
 import { TRAINING_QUEUE } from '../../../lib/queue/training-queue.js';
+import { SHA256_METADATA_KEY, modelKey } from '../../../lib/storage/layout.js';
 import { createObjectStore } from '../../../lib/storage/minio-object-store.js';
 import type { ObjectStore } from '../../../lib/storage/object-store.js';
 import { BullmqTrainingQueue } from '../../../operator/adapters/bullmq-training-queue.js';
@@ -171,4 +172,14 @@ export async function startOperatorEnv(
     },
   };
   return env;
+}
+
+/** Uploads a model.zip stand-in for `job` as round 0 (sha256 in its metadata); returns its URI for `initialModel`. */
+export async function putInitialModel(env: OperatorEnv, job: string): Promise<string> {
+  const key = modelKey(NS, job, 0);
+  const body = Buffer.from(`initial ${job}`);
+  await env.store.putObject(env.bucket, key, body, {
+    metadata: { [SHA256_METADATA_KEY]: createHash('sha256').update(body).digest('hex') },
+  });
+  return `s3://${env.bucket}/${key}`;
 }
