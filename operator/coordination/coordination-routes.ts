@@ -10,10 +10,10 @@ import {
 } from '../../lib/protocol/heartbeat.js';
 import { specOf } from '../defaulted.js';
 import type { JobStore } from '../ports/job-store.js';
-import { jobKey, refOf } from '../ports/job-store.js';
+import { jobKey } from '../ports/job-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { OperatorMetrics } from '../metrics.js';
-import { dropJob, desiredJob, type ModelUrls } from './desired-state.js';
+import { DesiredState, dropJob, type ModelUrls } from './desired-state.js';
 import { matchesSelector, type EdgeRegistry } from './edge-registry.js';
 import type { NodeRateLimiter } from './node-rate-limiter.js';
 import type { SampleUrls } from './sample-urls.js';
@@ -63,6 +63,7 @@ const BODY_LIMIT = 64 * 1024;
  * `POST /v1/agents/:node/sample-urls`: presigned PUT URLs for one sample under the node's own prefix.
  */
 export async function coordinationRoutes(app: FastifyInstance, deps: CoordinationDeps): Promise<void> {
+  const desired = new DesiredState(() => deps.jobs.list(), deps.urls);
   app.decorateRequest('nodeLabels', null);
   // onRequest: a caller that is not the node it names is turned away before its body is read.
   app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
@@ -93,7 +94,8 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       if (req.body.node !== node) return reply.code(400).send({ error: 'body.node differs from the URL' });
       const labels = labelsOf(req);
       const changed = deps.registry.record(req.body, labels, deps.clock.now().getTime());
-      const jobs = await desiredJobs(deps, node, labels, new Set(req.body.jobs.map((j) => jobKey(j.job))));
+      const reported = new Set(req.body.jobs.map((j) => jobKey(j.job)));
+      const jobs = await desiredJobs(deps, desired, node, labels, reported);
       for (const key of changed) deps.onJobChanged(key);
       deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
       return { jobs, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds };
@@ -125,18 +127,17 @@ function selects(job: SingleTaskLearningJob, labels: Record<string, string>): bo
 
 async function desiredJobs(
   deps: CoordinationDeps,
+  desired: DesiredState,
   node: string,
   labels: Record<string, string>,
   reported: Set<string>,
 ): Promise<DesiredJob[]> {
   const out: DesiredJob[] = [];
   const served = new Set<string>();
-  for (const job of deps.jobs.list()) {
-    const key = jobKey(refOf(job));
-    if (job.metadata?.deletionTimestamp) continue;
-    if (!selects(job, labels)) continue; // (a broken spec is reported by the reconciler as InvalidSpec)
+  for (const entry of desired.jobsFor(node, labels)) {
+    const key = entry.key;
     try {
-      out.push(await desiredJob(job, node, deps.urls));
+      out.push(await desired.desiredJob(entry, node));
       served.add(key);
     } catch (err) {
       // Storage credentials missing: the agent keeps what it has; the reconciler reports the cause.

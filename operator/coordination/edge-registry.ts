@@ -37,6 +37,8 @@ export type SelectedNode = NodeView & { lastSeen: Date };
  */
 export class EdgeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
+  /** Nodes by label pair, so a job finds its selected nodes without scanning the fleet. */
+  private readonly byLabel = new Map<string, Set<NodeRecord>>();
   private readonly limits: EdgeRegistryLimits;
 
   constructor(limits: Partial<EdgeRegistryLimits> & { staleAfterMs: number }) {
@@ -60,7 +62,7 @@ export class EdgeRegistry {
     if (!node) {
       node = {
         name: hb.node,
-        labels,
+        labels: {},
         lastSeen: nowMs,
         reports: new Map(),
         raw: new Map(),
@@ -68,7 +70,7 @@ export class EdgeRegistry {
       };
       this.nodes.set(hb.node, node);
     }
-    node.labels = labels;
+    this.relabel(node, labels);
     node.lastSeen = nowMs;
     const changed = new Set<string>();
     const seen = new Set<string>();
@@ -130,6 +132,7 @@ export class EdgeRegistry {
     for (const [name, n] of this.nodes) {
       if (nowMs - n.lastSeen <= this.limits.evictAfterMs) continue;
       for (const key of n.reports.keys()) keys.add(key);
+      this.relabel(n, {});
       this.nodes.delete(name);
     }
     return [...keys];
@@ -147,7 +150,35 @@ export class EdgeRegistry {
   /** Replaces a node's labels with the Node object's current ones (for agents that are offline). */
   setNodeLabels(name: string, labels: Record<string, string>): void {
     const node = this.nodes.get(name);
-    if (node) node.labels = labels;
+    if (node) this.relabel(node, labels);
+  }
+
+  /** Sets a node's labels and keeps {@link byLabel} in step. */
+  private relabel(node: NodeRecord, labels: Record<string, string>): void {
+    if (node.labels === labels) return;
+    for (const pair of labelPairs(node.labels)) {
+      const set = this.byLabel.get(pair)!;
+      set.delete(node);
+      if (set.size === 0) this.byLabel.delete(pair);
+    }
+    node.labels = labels;
+    for (const pair of labelPairs(labels)) {
+      let set = this.byLabel.get(pair);
+      if (!set) this.byLabel.set(pair, (set = new Set()));
+      set.add(node);
+    }
+  }
+
+  /** Nodes that may match a selector: those with its rarest label pair (every node for an empty one). */
+  private candidates(selector: Record<string, string>): Iterable<NodeRecord> {
+    let smallest: Iterable<NodeRecord> | null = null;
+    let size = Infinity;
+    for (const pair of labelPairs(selector)) {
+      const set = this.byLabel.get(pair);
+      if (!set) return [];
+      if (set.size < size) [smallest, size] = [set, set.size];
+    }
+    return smallest ?? this.nodes.values();
   }
 
   /** Names of nodes whose agent is stale now. */
@@ -163,7 +194,7 @@ export class EdgeRegistry {
   /** The nodes a job selects (matching labels), online or stale, with their report for the job. */
   selectedNodes(key: string, selector: Record<string, string>, nowMs: number): SelectedNode[] {
     const out: SelectedNode[] = [];
-    for (const n of this.nodes.values()) {
+    for (const n of this.candidates(selector)) {
       if (!matchesSelector(n.labels, selector)) continue;
       const report = n.reports.get(key);
       const base = n.baselines.get(key);
@@ -202,6 +233,10 @@ function pickCounters(r: AgentJobReport): Counters {
     inferences: r.inferences,
     inferenceErrors: r.inferenceErrors,
   };
+}
+
+function labelPairs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}\u0000${v}`);
 }
 
 /** Kubernetes nodeSelector semantics: every key must be present with the same value. */

@@ -57,4 +57,30 @@ describe('EdgeRegistry', () => {
     expect(r.selectedNodes(KEY, { constructor: 'x' }, 0)).toEqual([]);
     expect(r.selectedNodes(KEY, { toString: '[object Object]' }, 0)).toEqual([]);
   });
+
+  it('finds the nodes a selector selects through label changes, offline relabels and evictions', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 1_000, evictAfterMs: 10_000 });
+    const names = (selector: Record<string, string>, now: number): string[] =>
+      r
+        .selectedNodes(KEY, selector, now)
+        .map((n) => n.name)
+        .sort();
+    r.record(beat('a'), { line: 'k', zone: 'z1' }, 0);
+    r.record(beat('b'), { line: 'k', zone: 'z2' }, 0);
+    r.record(beat('c'), { line: 'other' }, 0);
+    expect(names({ line: 'k' }, 0)).toEqual(['a', 'b']);
+    expect(names({ line: 'k', zone: 'z2' }, 0)).toEqual(['b']);
+    expect(names({ line: 'k', zone: 'z3' }, 0)).toEqual([]);
+    expect(names({}, 0)).toEqual(['a', 'b', 'c']);
+    // Relabelled by its Node object: in a heartbeat, or while offline.
+    r.record(beat('a'), { line: 'other' }, 1);
+    r.setNodeLabels('c', { line: 'k', zone: 'z2' });
+    expect(names({ line: 'k' }, 1)).toEqual(['b', 'c']);
+    expect(names({ line: 'other' }, 1)).toEqual(['a']);
+    expect(names({ zone: 'z2' }, 1)).toEqual(['b', 'c']);
+    r.record(beat('a'), { line: 'other' }, 9_000);
+    expect(r.evict(10_001)).toEqual([KEY]);
+    expect(names({ line: 'k' }, 10_001)).toEqual([]);
+    expect(names({ line: 'other' }, 10_001)).toEqual(['a']);
+  });
 });
