@@ -46,7 +46,9 @@ export interface BenchChild {
 export function spawnBenchChild(script: string, env: Record<string, string>): BenchChild {
   installHandlers();
   const stdio: StdioOptions = ['pipe', 'pipe', 'inherit'];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], {
+  // BENCH_CHILD_NODE_ARGS: extra node flags for the children, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(import.meta.dirname, script)], {
     env: { ...process.env, ...env },
     stdio,
   });

@@ -13,7 +13,7 @@ import type { JobStore } from '../ports/job-store.js';
 import { jobKey } from '../ports/job-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { OperatorMetrics } from '../metrics.js';
-import { DesiredState, dropJob, type ModelUrls } from './desired-state.js';
+import { DesiredState, dropJob, heartbeatReplyJson, type ModelUrls } from './desired-state.js';
 import { matchesSelector, type EdgeRegistry } from './edge-registry.js';
 import type { NodeRateLimiter } from './node-rate-limiter.js';
 import type { SampleUrls } from './sample-urls.js';
@@ -98,7 +98,8 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       const jobs = await desiredJobs(deps, desired, node, labels, reported);
       for (const key of changed) deps.onJobChanged(key);
       deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
-      return { jobs, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds };
+      // Serialized from cached parts (the 200 schema documents it; fastify sends a JSON string as is).
+      return reply.type('application/json').send(heartbeatReplyJson(jobs, deps.heartbeatIntervalSeconds));
     },
   );
 

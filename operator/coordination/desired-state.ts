@@ -16,43 +16,44 @@ function cacheKey(job: SingleTaskLearningJob, version: string): string {
 
 /** Presigned model URLs, cached for half their lifetime (presigning is cheap but not free at 1,000 jobs). */
 export class ModelUrls implements ModelResolver {
-  private readonly cache = new Map<string, { until: number; model: DesiredModel }>();
+  private readonly cache = new Map<string, ResolvedModel & { model: DesiredModel }>();
 
   constructor(
     private readonly storage: JobStorage,
     private readonly expirySeconds: number,
   ) {}
 
-  /** The cached model of a version of a job, while its URL has more than half its lifetime left. */
-  cached(job: SingleTaskLearningJob, version: string): DesiredModel | undefined {
-    const hit = this.cache.get(cacheKey(job, version));
-    return hit && hit.until > Date.now() ? hit.model : undefined;
-  }
-
-  /** The desired model of a version of a job, or null when the version has no published record. */
-  async resolve(job: SingleTaskLearningJob, version: string): Promise<DesiredModel | null> {
-    const hit = this.cached(job, version);
-    if (hit) return hit;
+  async resolve(job: SingleTaskLearningJob, version: string): Promise<ResolvedModel> {
+    const key = cacheKey(job, version);
+    const hit = this.cache.get(key);
+    if (hit && hit.until > Date.now()) return hit;
     const status = job.status;
     const record =
       status?.currentModel?.version === version
         ? status.currentModel
         : status?.models?.find((m) => m.version === version);
-    if (!record?.uri || !record.sha256) return null;
+    if (!record?.uri || !record.sha256) return { model: null, until: 0 };
     const loc = parseS3Uri(record.uri);
     const store = await this.storage.forJob(job);
     const url = await store.presignedGetUrl(loc.bucket, loc.key, this.expirySeconds);
-    const model = { version, url, sha256: record.sha256 };
-    this.cache.set(cacheKey(job, version), { until: Date.now() + (this.expirySeconds * 1000) / 2, model });
-    return model;
+    const resolved = {
+      model: { version, url, sha256: record.sha256 },
+      until: Date.now() + (this.expirySeconds * 1000) / 2,
+    };
+    this.cache.set(key, resolved);
+    return resolved;
   }
+}
+
+/** A version's model (null when the version has no published record) and until when it may be handed out. */
+export interface ResolvedModel {
+  model: DesiredModel | null;
+  until: number;
 }
 
 /** Where model URLs come from: {@link ModelUrls}, or a fake in tests. */
 export interface ModelResolver {
-  /** The cached model of a version, or undefined when it must be resolved (again). */
-  cached(job: SingleTaskLearningJob, version: string): DesiredModel | undefined;
-  resolve(job: SingleTaskLearningJob, version: string): Promise<DesiredModel | null>;
+  resolve(job: SingleTaskLearningJob, version: string): Promise<ResolvedModel>;
 }
 
 /** One cached job as the agents see it. Entries live per key and follow the job object's replacements. */
@@ -63,8 +64,8 @@ export interface DesiredEntry {
   group: string | null;
   /** The reply without its model, from the spec. */
   base: Omit<DesiredJob, 'model'>;
-  /** Replies by desired version ('' for none), shared by every node that gets the same one. */
-  replies: Map<string, DesiredJob>;
+  /** Replies by desired version ('' for none), shared by every node that gets the same one, and until when. */
+  replies: Map<string, { reply: DesiredJob; until: number }>;
 }
 
 interface SelectorGroup {
@@ -101,10 +102,16 @@ export class DesiredState {
   private readonly nodes = new Map<string, NodeSelection>();
   /** Bumped whenever a job enters or leaves a selector group. */
   private version = 0;
+  private syncedAt = -Infinity;
 
+  /**
+   * `syncEveryMs`: how often the job cache is looked at; at 500 heartbeats a second, listing it for
+   * each one would cost more than the rest of the heartbeat, and the cache lags the API server anyway.
+   */
   constructor(
     private readonly jobs: () => readonly SingleTaskLearningJob[],
     private readonly urls: ModelResolver,
+    private readonly syncEveryMs = 100,
   ) {}
 
   /** The jobs that select a node with these labels (its Node object's), by key. */
@@ -128,20 +135,26 @@ export class DesiredState {
   }
 
   /** What one agent should do for one job it is selected by; throws when the model URL cannot be made. */
-  async desiredJob(entry: DesiredEntry, node: string): Promise<DesiredJob> {
-    const version = desiredVersionFor(entry.job.status, node);
-    const model = version
-      ? (this.urls.cached(entry.job, version) ?? (await this.urls.resolve(entry.job, version)))
-      : null;
-    const hit = entry.replies.get(version ?? '');
-    if (hit && hit.model === model) return hit;
+  desiredJob(entry: DesiredEntry, node: string, nowMs = Date.now()): DesiredJob | Promise<DesiredJob> {
+    const version = desiredVersionFor(entry.job.status, node) ?? '';
+    const hit = entry.replies.get(version);
+    return hit && hit.until > nowMs ? hit.reply : this.build(entry, version);
+  }
+
+  private async build(entry: DesiredEntry, version: string): Promise<DesiredJob> {
+    const { model, until } = version
+      ? await this.urls.resolve(entry.job, version)
+      : { model: null, until: Infinity };
     const reply = { ...entry.base, model };
-    entry.replies.set(version ?? '', reply);
+    entry.replies.set(version, { reply, until });
     return reply;
   }
 
-  /** Brings the entries in line with the job cache; an identity check when nothing changed. */
+  /** Brings the entries in line with the job cache (an identity check when nothing changed), at most every `syncEveryMs`. */
   private sync(): void {
+    const now = Date.now();
+    if (now - this.syncedAt < this.syncEveryMs) return;
+    this.syncedAt = now;
     const list = this.jobs();
     if (list.length === this.objects.size && list.every((job) => this.objects.has(job))) return;
     const objects = new Map<SingleTaskLearningJob, DesiredEntry>();
@@ -218,4 +231,19 @@ export class DesiredState {
 /** Tells an agent to stop serving a job (deleted, or no longer selecting the node). */
 export function dropJob(ref: { namespace: string; name: string }, bucket = ''): DesiredJob {
   return { job: ref, model: null, sampling: NO_SAMPLING, storage: { bucket }, drop: true };
+}
+
+const replyJson = new WeakMap<DesiredJob, string>();
+
+/**
+ * The heartbeat reply as JSON text. Replies are shared by the nodes of a job and version (see
+ * {@link DesiredState}), so each is serialized once rather than once per heartbeat.
+ */
+export function heartbeatReplyJson(jobs: readonly DesiredJob[], heartbeatIntervalSeconds: number): string {
+  const parts = jobs.map((job) => {
+    let json = replyJson.get(job);
+    if (json === undefined) replyJson.set(job, (json = JSON.stringify(job)));
+    return json;
+  });
+  return `{"jobs":[${parts.join(',')}],"heartbeatIntervalSeconds":${JSON.stringify(heartbeatIntervalSeconds)}}`;
 }

@@ -1,5 +1,4 @@
 import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
-import type { DesiredModel } from '../../lib/protocol/heartbeat.js';
 import { DesiredState, type ModelResolver } from '../../operator/coordination/desired-state.js';
 
 /** A job cache like the informer's: every change replaces the object, never mutates it. */
@@ -29,20 +28,13 @@ class JobCache {
   }
 }
 
-/** Model URLs named after job and version (so a reply shows which it carries), cached like ModelUrls. */
-function fakeUrls(): ModelResolver {
-  const made = new Map<string, DesiredModel>();
-  const key = (job: SingleTaskLearningJob, version: string): string =>
-    `${job.metadata!.name}/${job.metadata!.uid}/${version}`;
-  return {
-    cached: (job, version) => made.get(key(job, version)),
-    resolve: async (job, version) => {
-      const model = { version, url: `https://s3/${job.metadata!.name}/${version}`, sha256: 'a'.repeat(64) };
-      made.set(key(job, version), model);
-      return model;
-    },
-  };
-}
+/** Model URLs named after job and version, so a reply shows which version it carries. */
+const urls: ModelResolver = {
+  resolve: async (job, version) => ({
+    model: { version, url: `https://s3/${job.metadata!.name}/${version}`, sha256: 'a'.repeat(64) },
+    until: Infinity,
+  }),
+};
 
 /** The precomputed per-node desired state must follow every change of jobs and node labels. */
 describe('DesiredState', () => {
@@ -59,7 +51,7 @@ describe('DesiredState', () => {
 
   beforeEach(() => {
     cache = new JobCache();
-    desired = new DesiredState(cache.list, fakeUrls());
+    desired = new DesiredState(cache.list, urls, 0);
     cache.put('a');
   });
 
@@ -137,5 +129,14 @@ describe('DesiredState', () => {
   it('shares one reply between the nodes that get the same job and version', async () => {
     const first = await reply('n1', K, 'a');
     expect(await reply('n2', K, 'a')).toBe(first);
+  });
+
+  it('looks at the job cache at most every syncEveryMs, and sees the change after it', async () => {
+    const throttled = new DesiredState(cache.list, urls, 50);
+    expect(throttled.jobsFor('n1', K).map((e) => e.key)).toEqual(['ns/a']);
+    cache.put('b');
+    expect(throttled.jobsFor('n1', K).map((e) => e.key)).toEqual(['ns/a']);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(throttled.jobsFor('n1', K).map((e) => e.key)).toEqual(['ns/a', 'ns/b']);
   });
 });
