@@ -75,7 +75,7 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       return reply.code(401).send({ error: 'invalid token for this node' });
     if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
       return reply.code(429).header('retry-after', '1').send({ error: 'too many calls from this node' });
-    const labels = await deps.jobs.getNodeLabels(node);
+    const labels = await nodeLabels(deps, node);
     if (!labels) return reply.code(403).send({ error: 'no Node object of this name' });
     (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
   });
@@ -116,6 +116,29 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       return deps.samples.forSample(job, req.params.node, req.body.id);
     },
   );
+}
+
+/**
+ * The labels of a node's Node object. A node already known from its heartbeats gets the labels it
+ * had last time while they are looked up again behind its back (a cache miss is a call to the API
+ * server, which at 500 heartbeats a second must not sit in their latency); a node the lookup no
+ * longer finds is forgotten, so its next call waits for the answer (403).
+ */
+function nodeLabels(
+  deps: CoordinationDeps,
+  node: string,
+): Record<string, string> | Promise<Record<string, string> | null> {
+  const known = deps.registry.labelsOf(node);
+  const lookup = deps.jobs.getNodeLabels(node);
+  if (!known) return lookup;
+  lookup.then(
+    (labels) => {
+      if (labels) deps.registry.setNodeLabels(node, labels);
+      else for (const key of deps.registry.forget(node)) deps.onJobChanged(key);
+    },
+    (err: unknown) => deps.log.warn({ node, err: (err as Error).message }, 'Cannot read the Node object'),
+  );
+  return known;
 }
 
 function selects(job: SingleTaskLearningJob, labels: Record<string, string>): boolean {

@@ -138,6 +138,15 @@ export class EdgeRegistry {
     return [...keys];
   }
 
+  /** Forgets a node at once (its Node object is gone); returns the job keys it reported. */
+  forget(name: string): string[] {
+    const node = this.nodes.get(name);
+    if (!node) return [];
+    this.relabel(node, {});
+    this.nodes.delete(name);
+    return [...node.reports.keys()];
+  }
+
   /** Number of nodes remembered (online or stale). */
   get size(): number {
     return this.nodes.size;
