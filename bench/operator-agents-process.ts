@@ -1,10 +1,12 @@
 /**
  * Simulated edge agents for `npm run bench:operator`, in their own process so that the latency they
  * measure is not inflated by the fake API server sharing their event loop. Env: OP_URL, AGENT_KEY,
- * AGENTS, INTERVAL_MS (node labels live on the Node objects the bench seeds). stdin commands: `measure` starts recording, `stop` prints one JSON
- * line `{ latencies: number[], errors }` and exits.
+ * AGENTS, INTERVAL_MS, LATENCIES_FILE (node labels live on the Node objects the bench seeds).
+ * stdin commands: `measure` starts recording; `stop` writes the latencies (ms, one a line) to
+ * LATENCIES_FILE, prints one JSON line `{ count, errors }` and exits. Exits too when stdin closes.
  */
 import { Agent, request } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { HeartbeatReply, HeartbeatRequest } from '../lib/protocol/heartbeat.js';
 import { heartbeatPath } from '../lib/protocol/heartbeat.js';
@@ -96,19 +98,25 @@ const loops = state.map(async (a, i) => {
   }
 });
 
-createInterface(process.stdin).on('line', (line) => {
-  if (line === 'measure') {
-    measuring = true;
-    errors = 0;
-  }
-  if (line === 'stop') {
-    running = false;
-    measuring = false;
-    void Promise.all(loops).then(() => {
-      console.log(JSON.stringify({ latencies, errors }));
-      agent.destroy();
-      process.exit(0);
-    });
-  }
-});
+createInterface(process.stdin)
+  .on('line', (line) => {
+    if (line === 'measure') {
+      measuring = true;
+      errors = 0;
+    }
+    if (line === 'stop') {
+      running = false;
+      measuring = false;
+      void Promise.all(loops).then(() => {
+        // A file, not stdout: 30,000 latencies are more than a pipe takes before process.exit().
+        writeFileSync(env.LATENCIES_FILE!, latencies.map((ms) => ms.toFixed(3)).join('\n'));
+        console.log(JSON.stringify({ count: latencies.length, errors }));
+        agent.destroy();
+        process.exit(0);
+      });
+    }
+  })
+  .on('close', () => {
+    if (running) process.exit(1); // the bench went away without `stop`
+  });
 console.log(JSON.stringify({ ready: true }));

@@ -4,26 +4,17 @@
  * node flooding with oversized reports. Prints the answers by status, the operator's RSS before and
  * after (from its /metrics), and how many nodes it remembers. Env: FLOOD_NODES (3000).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ensureRedis } from '../lib/infra/index.js';
-import { heartbeatPath } from '../lib/protocol/heartbeat.js';
-import { startEmbeddedS3 } from '../lib/storage/embedded-s3.js';
-import { mintNodeToken } from '../operator/coordination/tokens.js';
-import { FakeKubeApiServer } from '../test/support/fake-kube-apiserver.js';
 import { crdPath } from '../lib/api/v1alpha1/index.js';
+import { heartbeatPath } from '../lib/protocol/heartbeat.js';
+import { mintNodeToken } from '../operator/coordination/tokens.js';
+import { operatorMetric, startBenchOperator } from './operator-env.js';
 
 const NODES = Number(process.env.FLOOD_NODES ?? 3000);
 const KEY = 'flood-agent-key-0123456789';
 
-const rssMb = async (url: string): Promise<number> => {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Number(/^edgestl_operator_process_resident_memory_bytes ([0-9.e+]+)$/m.exec(text)?.[1]) / 2 ** 20;
-};
+const rssMb = async (url: string): Promise<number> =>
+  (await operatorMetric(url, 'edgestl_operator_process_resident_memory_bytes')) / 2 ** 20;
 
 function report(node: string, reasonBytes: number, uploaded: number): string {
   const job = { namespace: 'default', name: 'j' };
@@ -64,31 +55,22 @@ async function flood(
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'edge-stl-flood-'));
-  const redis = await ensureRedis({});
-  const s3 = await startEmbeddedS3({ dir: join(dir, 's3') });
-  const api = new FakeKubeApiServer({ crds: [crdPath()] });
-  const kubeUrl = await api.start();
-  api.seed('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'real-node', labels: {} } });
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'operator-process.ts')],
-    {
-      env: {
-        ...process.env,
-        KUBE_URL: kubeUrl,
-        REDIS_URL: redis.url,
-        S3_ENDPOINT: s3.endpoint,
-        QUEUE_PREFIX: `flood-${Date.now()}`,
-        EDGE_STL_AGENT_KEY: KEY,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const env = await startBenchOperator({
+    name: 'flood',
+    agentKey: KEY,
+    api: { crds: [crdPath()] },
+    seed: (api) => {
+      api.seed('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'real-node', labels: {} } });
     },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface(child.stdout!).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
-    child.once('exit', (c) => reject(new Error(`operator exited ${c}`)));
   });
+  try {
+    await attack(env.url);
+  } finally {
+    await env.close();
+  }
+}
+
+async function attack(url: string): Promise<void> {
   const before = await rssMb(url);
   const fake = Array.from({ length: NODES }, () => {
     const node = `fake-${randomBytes(6).toString('hex')}`;
@@ -117,10 +99,11 @@ async function main(): Promise<void> {
     `| 300 oversized reports from one real node | ${JSON.stringify(realStatuses)} | ${after.toFixed(0)} MB after |`,
   );
   console.log(`agents remembered: ${remembered.join(', ') || 'none'}`);
-  child.kill('SIGTERM');
-  await api.close();
-  await s3.stop();
-  await redis.stop?.();
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  console.error('operator-flood failed:', (err as Error).message);
+  process.exit(1); // ends the child processes too (see child-processes.ts)
+}

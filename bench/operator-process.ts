@@ -1,7 +1,7 @@
 /**
  * The operator as its own process for `npm run bench:operator` (so its RSS and CPU are its own).
  * Config from env: KUBE_URL, REDIS_URL, S3_ENDPOINT, QUEUE_PREFIX, EDGE_STL_AGENT_KEY.
- * Prints one JSON line `{ "url": ... }` once listening; stops on SIGTERM.
+ * Prints one JSON line `{ "url": ... }` once listening; stops on SIGTERM or when the bench goes.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../lib/log.js';
@@ -10,6 +10,7 @@ import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.
 import { KubeJobStore } from '../operator/adapters/kube-job-store.js';
 import { startOperator } from '../operator/operator.js';
 import { redisConnection } from '../operator/redis-connection.js';
+import { exitWhenParentGoes } from './child-processes.js';
 
 const env = process.env;
 const kc = new KubeConfig();
@@ -35,6 +36,9 @@ const op = await startOperator({
   log,
 });
 console.log(JSON.stringify({ url: op.coordinationUrl }));
-process.once('SIGTERM', () => {
-  void op.close().then(() => process.exit(0));
-});
+const stop = (): Promise<void> => {
+  setTimeout(() => process.exit(1), 10_000).unref(); // a close that hangs must not keep it alive
+  return op.close();
+};
+process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+exitWhenParentGoes(process.stdin, stop);

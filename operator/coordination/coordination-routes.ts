@@ -10,10 +10,10 @@ import {
 } from '../../lib/protocol/heartbeat.js';
 import { specOf } from '../defaulted.js';
 import type { JobStore } from '../ports/job-store.js';
-import { jobKey, refOf } from '../ports/job-store.js';
+import { jobKey } from '../ports/job-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { OperatorMetrics } from '../metrics.js';
-import { dropJob, desiredJob, type ModelUrls } from './desired-state.js';
+import { DesiredState, dropJob, heartbeatReplyJson, type ModelUrls } from './desired-state.js';
 import { matchesSelector, type EdgeRegistry } from './edge-registry.js';
 import type { NodeRateLimiter } from './node-rate-limiter.js';
 import type { SampleUrls } from './sample-urls.js';
@@ -70,6 +70,7 @@ const BODY_LIMIT = 64 * 1024;
  * `POST /v1/agents/:node/sample-urls`: presigned PUT URLs for one sample under the node's own prefix.
  */
 export async function coordinationRoutes(app: FastifyInstance, deps: CoordinationDeps): Promise<void> {
+  const desired = new DesiredState(() => deps.jobs.list(), deps.urls);
   app.decorateRequest('nodeLabels', null);
   app.decorateRequest('leadership', null);
   // onRequest: a caller that is not the node it names is turned away before its body is read.
@@ -84,7 +85,7 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       return reply.code(401).send({ error: 'invalid token for this node' });
     if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
       return reply.code(429).header('retry-after', '1').send({ error: 'too many calls from this node' });
-    const labels = await deps.jobs.getNodeLabels(node);
+    const labels = await nodeLabels(deps, node);
     if (!labels) return reply.code(403).send({ error: 'no Node object of this name' });
     (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
   });
@@ -109,10 +110,12 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
       if (req.body.node !== node) return reply.code(400).send({ error: 'body.node differs from the URL' });
       const labels = labelsOf(req);
       const changed = deps.registry.record(req.body, labels, deps.clock.now().getTime());
-      const jobs = await desiredJobs(deps, node, labels, new Set(req.body.jobs.map((j) => jobKey(j.job))));
+      const reported = new Set(req.body.jobs.map((j) => jobKey(j.job)));
+      const jobs = await desiredJobs(deps, desired, node, labels, reported);
       for (const key of changed) deps.onJobChanged(key);
       deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
-      return { jobs, heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds };
+      // Serialized from cached parts (the 200 schema documents it; fastify sends a JSON string as is).
+      return reply.type('application/json').send(heartbeatReplyJson(jobs, deps.heartbeatIntervalSeconds));
     },
   );
 
@@ -131,6 +134,29 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   );
 }
 
+/**
+ * The labels of a node's Node object. A node already known from its heartbeats gets the labels it
+ * had last time while they are looked up again behind its back (a cache miss is a call to the API
+ * server, which at 500 heartbeats a second must not sit in their latency); a node the lookup no
+ * longer finds is forgotten, so its next call waits for the answer (403).
+ */
+function nodeLabels(
+  deps: CoordinationDeps,
+  node: string,
+): Record<string, string> | Promise<Record<string, string> | null> {
+  const known = deps.registry.labelsOf(node);
+  const lookup = deps.jobs.getNodeLabels(node);
+  if (!known) return lookup;
+  lookup.then(
+    (labels) => {
+      if (labels) deps.registry.setNodeLabels(node, labels);
+      else for (const key of deps.registry.forget(node)) deps.onJobChanged(key);
+    },
+    (err: unknown) => deps.log.warn({ node, err: (err as Error).message }, 'Cannot read the Node object'),
+  );
+  return known;
+}
+
 function selects(job: SingleTaskLearningJob, labels: Record<string, string>): boolean {
   try {
     return matchesSelector(labels, specOf(job).edge.nodeSelector);
@@ -141,18 +167,17 @@ function selects(job: SingleTaskLearningJob, labels: Record<string, string>): bo
 
 async function desiredJobs(
   deps: CoordinationDeps,
+  desired: DesiredState,
   node: string,
   labels: Record<string, string>,
   reported: Set<string>,
 ): Promise<DesiredJob[]> {
   const out: DesiredJob[] = [];
   const served = new Set<string>();
-  for (const job of deps.jobs.list()) {
-    const key = jobKey(refOf(job));
-    if (job.metadata?.deletionTimestamp) continue;
-    if (!selects(job, labels)) continue; // (a broken spec is reported by the reconciler as InvalidSpec)
+  for (const entry of desired.jobsFor(node, labels)) {
+    const key = entry.key;
     try {
-      out.push(await desiredJob(job, node, deps.urls));
+      out.push(await desired.desiredJob(entry, node));
       served.add(key);
     } catch (err) {
       // Storage credentials missing: the agent keeps what it has; the reconciler reports the cause.

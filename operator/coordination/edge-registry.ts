@@ -38,6 +38,17 @@ interface RestoredNode {
   stale: boolean;
   /** When this registry learnt of it: an Online node gets staleAfterMs from then to heartbeat. */
   restoredAt: number;
+  /** The totals the status held, taken up (once) by the node's first report for the job. */
+  counters?: Partial<Counters>;
+}
+
+/** The counters a `status.edgeNodes` entry carries, so totals survive an operator restart. */
+function statusCounters(n: EdgeNodeStatus): Partial<Counters> {
+  return {
+    samplesUploaded: n.samplesUploaded ?? 0,
+    inferences: n.inferences ?? 0,
+    inferenceErrors: n.inferenceErrors ?? 0,
+  };
 }
 
 /**
@@ -48,6 +59,8 @@ export class EdgeRegistry {
   private readonly nodes = new Map<string, NodeRecord>();
   /** Per job key, the nodes its status listed when this registry first saw the job. */
   private readonly restored = new Map<string, Map<string, RestoredNode>>();
+  /** Nodes by label pair, so a job finds its selected nodes without scanning the fleet. */
+  private readonly byLabel = new Map<string, Set<NodeRecord>>();
   private readonly limits: EdgeRegistryLimits;
 
   constructor(limits: Partial<EdgeRegistryLimits> & { staleAfterMs: number }) {
@@ -71,7 +84,7 @@ export class EdgeRegistry {
     if (!node) {
       node = {
         name: hb.node,
-        labels,
+        labels: {},
         lastSeen: nowMs,
         reports: new Map(),
         raw: new Map(),
@@ -79,7 +92,7 @@ export class EdgeRegistry {
       };
       this.nodes.set(hb.node, node);
     }
-    node.labels = labels;
+    this.relabel(node, labels);
     node.lastSeen = nowMs;
     const changed = new Set<string>();
     const seen = new Set<string>();
@@ -87,7 +100,11 @@ export class EdgeRegistry {
       const key = jobKey(sent.job);
       seen.add(key);
       const before = node.reports.get(key);
-      const report = this.accept(sent, before, node.raw.get(key));
+      // After an operator restart the status's totals are the base, and also what the agent's
+      // counters are taken to have reached: a running agent is not counted twice, a restarted one
+      // (counters below the base) adds to it.
+      const restored = before ? undefined : this.takeRestoredCounters(key, node.name);
+      const report = this.accept(sent, before ?? restored, node.raw.get(key) ?? restored);
       node.raw.set(key, pickCounters(sent));
       if (
         isNew ||
@@ -122,8 +139,8 @@ export class EdgeRegistry {
   /** The report with counters replaced by accepted totals (see {@link record}). */
   private accept(
     sent: AgentJobReport,
-    before: AgentJobReport | undefined,
-    raw: Counters | undefined,
+    before: Partial<Counters> | undefined,
+    raw: Partial<Counters> | undefined,
   ): AgentJobReport {
     const cap = this.limits.maxCounterIncrement;
     const report: AgentJobReport = { ...sent, samplesQueued: Math.min(sent.samplesQueued, cap) };
@@ -146,10 +163,31 @@ export class EdgeRegistry {
     const known = new Map<string, RestoredNode>();
     for (const n of edgeNodes) {
       const lastSeen = n.lastSeen ? Date.parse(n.lastSeen) : NaN;
-      if (this.nodes.has(n.name) || Number.isNaN(lastSeen)) continue;
-      known.set(n.name, { lastSeen, stale: n.state !== EDGE_NODE_STATE.Online, restoredAt: nowMs });
+      const report = this.nodes.get(n.name)?.reports.get(key);
+      if (report) {
+        // It reported here before this job was first reconciled: as in record(), a count below
+        // the earlier total means the agent restarted and adds to it.
+        for (const [c, v] of Object.entries(statusCounters(n)) as Array<[keyof Counters, number]>)
+          if (report[c] < v) report[c] += v;
+        continue;
+      }
+      if (Number.isNaN(lastSeen)) continue;
+      known.set(n.name, {
+        lastSeen,
+        stale: n.state !== EDGE_NODE_STATE.Online,
+        restoredAt: nowMs,
+        counters: statusCounters(n),
+      });
     }
     this.restored.set(key, known);
+  }
+
+  /** A restored node's totals for a job, handed out once (to its first report here). */
+  private takeRestoredCounters(key: string, node: string): Partial<Counters> | undefined {
+    const restored = this.restored.get(key)?.get(node);
+    const counters = restored?.counters;
+    if (restored) delete restored.counters;
+    return counters;
   }
 
   /** Forgets nodes silent for longer than `evictAfterMs`; returns the job keys they reported. */
@@ -164,9 +202,19 @@ export class EdgeRegistry {
     for (const [name, n] of this.nodes) {
       if (nowMs - n.lastSeen <= this.limits.evictAfterMs) continue;
       for (const key of n.reports.keys()) keys.add(key);
+      this.relabel(n, {});
       this.nodes.delete(name);
     }
     return [...keys];
+  }
+
+  /** Forgets a node at once (its Node object is gone); returns the job keys it reported. */
+  forget(name: string): string[] {
+    const node = this.nodes.get(name);
+    if (!node) return [];
+    this.relabel(node, {});
+    this.nodes.delete(name);
+    return [...node.reports.keys()];
   }
 
   /** Number of nodes remembered (online or stale). */
@@ -181,7 +229,35 @@ export class EdgeRegistry {
   /** Replaces a node's labels with the Node object's current ones (for agents that are offline). */
   setNodeLabels(name: string, labels: Record<string, string>): void {
     const node = this.nodes.get(name);
-    if (node) node.labels = labels;
+    if (node) this.relabel(node, labels);
+  }
+
+  /** Sets a node's labels and keeps {@link byLabel} in step. */
+  private relabel(node: NodeRecord, labels: Record<string, string>): void {
+    if (node.labels === labels) return;
+    for (const pair of labelPairs(node.labels)) {
+      const set = this.byLabel.get(pair)!;
+      set.delete(node);
+      if (set.size === 0) this.byLabel.delete(pair);
+    }
+    node.labels = labels;
+    for (const pair of labelPairs(labels)) {
+      let set = this.byLabel.get(pair);
+      if (!set) this.byLabel.set(pair, (set = new Set()));
+      set.add(node);
+    }
+  }
+
+  /** Nodes that may match a selector: those with its rarest label pair (every node for an empty one). */
+  private candidates(selector: Record<string, string>): Iterable<NodeRecord> {
+    let smallest: Iterable<NodeRecord> | null = null;
+    let size = Infinity;
+    for (const pair of labelPairs(selector)) {
+      const set = this.byLabel.get(pair);
+      if (!set) return [];
+      if (set.size < size) [smallest, size] = [set, set.size];
+    }
+    return smallest ?? this.nodes.values();
   }
 
   /** Names of nodes whose agent is stale now. */
@@ -205,7 +281,7 @@ export class EdgeRegistry {
       const stale = r.stale || nowMs - Math.max(r.lastSeen, r.restoredAt) > this.limits.staleAfterMs;
       out.push({ name, stale, lastSeen: new Date(r.lastSeen) });
     }
-    for (const n of this.nodes.values()) {
+    for (const n of this.candidates(selector)) {
       if (!matchesSelector(n.labels, selector)) continue;
       const report = n.reports.get(key);
       const base = n.baselines.get(key);
@@ -244,6 +320,10 @@ function pickCounters(r: AgentJobReport): Counters {
     inferences: r.inferences,
     inferenceErrors: r.inferenceErrors,
   };
+}
+
+function labelPairs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}\u0000${v}`);
 }
 
 /** Kubernetes nodeSelector semantics: every key must be present with the same value. */

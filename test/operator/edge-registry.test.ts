@@ -90,4 +90,50 @@ describe('EdgeRegistry', () => {
     expect(r.evict(20_000)).toEqual([KEY]);
     expect(r.selectedNodes(KEY, {}, 20_000)).toEqual([]);
   });
+
+  it('finds the nodes a selector selects through label changes, offline relabels and evictions', () => {
+    const r = new EdgeRegistry({ staleAfterMs: 1_000, evictAfterMs: 10_000 });
+    const names = (selector: Record<string, string>, now: number): string[] =>
+      r
+        .selectedNodes(KEY, selector, now)
+        .map((n) => n.name)
+        .sort();
+    r.record(beat('a'), { line: 'k', zone: 'z1' }, 0);
+    r.record(beat('b'), { line: 'k', zone: 'z2' }, 0);
+    r.record(beat('c'), { line: 'other' }, 0);
+    expect(names({ line: 'k' }, 0)).toEqual(['a', 'b']);
+    expect(names({ line: 'k', zone: 'z2' }, 0)).toEqual(['b']);
+    expect(names({ line: 'k', zone: 'z3' }, 0)).toEqual([]);
+    expect(names({}, 0)).toEqual(['a', 'b', 'c']);
+    // Relabelled by its Node object: in a heartbeat, or while offline.
+    r.record(beat('a'), { line: 'other' }, 1);
+    r.setNodeLabels('c', { line: 'k', zone: 'z2' });
+    expect(names({ line: 'k' }, 1)).toEqual(['b', 'c']);
+    expect(names({ line: 'other' }, 1)).toEqual(['a']);
+    expect(names({ zone: 'z2' }, 1)).toEqual(['b', 'c']);
+    r.record(beat('a'), { line: 'other' }, 9_000);
+    expect(r.evict(10_001)).toEqual([KEY]);
+    expect(names({ line: 'k' }, 10_001)).toEqual([]);
+    expect(names({ line: 'other' }, 10_001)).toEqual(['a']);
+  });
+  it('keeps the totals of a job status across an operator restart, without counting a running agent twice', () => {
+    const uploaded = (r: EdgeRegistry, node: string) =>
+      r.selectedNodes(KEY, {}, 10).find((n) => n.name === node)?.report?.samplesUploaded;
+    const listed = (name: string, samplesUploaded: number) => ({
+      name,
+      state: 'Online' as const,
+      lastSeen: new Date(0).toISOString(),
+      samplesUploaded,
+    });
+    const r = new EdgeRegistry({ staleAfterMs: 1_000, evictAfterMs: 10_000 });
+    // The earlier operator had counted 14 from each; a heartbeats before the job is reconciled.
+    r.record(beat('a', { samplesUploaded: 16 }), {}, 1); // a kept running: 14 then 2 more
+    r.restore(KEY, [listed('a', 14), listed('b', 14), listed('c', 14)], 2);
+    r.record(beat('b', { samplesUploaded: 3 }), {}, 3); // b restarted: counts from zero again
+    r.record(beat('c', { samplesUploaded: 15 }), {}, 3); // c kept running: one more
+    expect([uploaded(r, 'a'), uploaded(r, 'b'), uploaded(r, 'c')]).toEqual([16, 17, 15]);
+    // The restored totals are taken up once: later heartbeats add increments only.
+    r.record(beat('b', { samplesUploaded: 5 }), {}, 4);
+    expect(uploaded(r, 'b')).toBe(19);
+  });
 });
