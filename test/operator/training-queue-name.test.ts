@@ -33,7 +33,7 @@ describe('one training queue setting for operator and trainer', () => {
       prefix,
     });
     try {
-      const jobId = trainingJobId('ns', 'job', 1);
+      const jobId = trainingJobId({ namespace: 'ns', job: 'job', uid: 'test-uid', round: 1, generation: 1 });
       expect(await operatorSide.enqueue(jobId, data)).toEqual({ created: true });
       await new Promise<void>((resolve) => trainer.once('completed', () => resolve()));
       expect(taken).toEqual([jobId]);
