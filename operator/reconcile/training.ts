@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { CONDITION_TYPE, MODEL_STATE, PHASE, REASON, TRAINING_STATE } from '../../lib/api/v1alpha1/index.js';
+import {
+  CONDITION_TYPE,
+  MODEL_STATE,
+  PHASE,
+  REASON,
+  TRAINING_STATE,
+  getCondition,
+} from '../../lib/api/v1alpha1/index.js';
 import type { DefaultedSingleTaskLearningJobSpec, TrainingStatus } from '../../lib/api/v1alpha1/index.js';
 import type { ModelRef, TrainingJobData } from '../../lib/queue/training-queue.js';
 import { trainingJobId } from '../../lib/queue/training-queue.js';
@@ -193,8 +200,12 @@ export async function observeTraining(deps: ReconcilerDeps, ctx: ReconcileContex
       t.state = TRAINING_STATE.Queued;
       ctx.requeue(TRAINING_POLL_MS);
       return;
-    case 'active':
+    case 'active': {
       t.state = TRAINING_STATE.Active;
+      ctx.requeue(TRAINING_POLL_MS);
+      // "Restarted from generation N as <this round>" says more than "running" until the round ends.
+      const current = getCondition(ctx.status.conditions, CONDITION_TYPE.Training);
+      if (current?.reason === REASON.TrainingRestarted && current.message?.includes(t.jobId)) return;
       ctx.condition({
         type: CONDITION_TYPE.Training,
         status: 'True',
@@ -202,8 +213,8 @@ export async function observeTraining(deps: ReconcilerDeps, ctx: ReconcileContex
         message: `round ${t.round} running (${t.jobId})`,
         observedGeneration: t.generation,
       });
-      ctx.requeue(TRAINING_POLL_MS);
       return;
+    }
     case 'failed': {
       t.failures = (t.failures ?? 0) + 1;
       t.message = st.failedReason ?? 'failed';

@@ -1,6 +1,4 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CONDITION_TYPE } from '../../lib/api/v1alpha1/index.js';
-import { kubeConfigFor } from './support/fake-cluster.js';
 import { NS, startOperatorEnv, type OperatorEnv } from './support/operator-env.js';
 import { waitFor } from './support/wait.js';
 
@@ -30,41 +28,44 @@ describe('training rounds belong to their object and generation', () => {
   const training = (name: string) =>
     env.job(name)?.status?.conditions?.find((c) => c.type === CONDITION_TYPE.Training);
 
-  it('deleting a job mid-round cancels the round, waits for it, cleans up after it; a recreated job trains anew', async () => {
+  it('deleting a job mid-round cancels the round and waits for it; what it wrote late is cleaned up', async () => {
     holdTrainer();
-    env.createJob('again', { cleanupPolicy: 'Delete' });
+    env.createJob('mid', { cleanupPolicy: 'Delete' });
+    await waitFor('round 0 running', () => env.job('mid')?.status?.training?.state === 'Active', 20_000);
+    const jobId = env.job('mid')!.status!.training!.jobId!;
+    await env.deleteJob('mid');
+    await waitFor('job gone', () => !env.job('mid'), 20_000);
+    // The finalizer went only after the trainer had stopped the round (and was told why) ...
+    expect(env.trainer.cancelled.find((c) => c.jobId === jobId)?.reason).toMatch(/job deleted/);
+    // ... so the checkpoint it wrote after the cancel was cleaned up with the rest (cleanupPolicy Delete),
+    expect(await env.store.list(env.bucket, 'scratch/default/mid/', { recursive: true })).toEqual([]);
+    // and the round left the queue.
+    expect(await env.trainingJobs('mid')).toBe(0);
+  });
+
+  it('a job recreated under the same name trains its own round instead of adopting the old one', async () => {
+    holdTrainer();
+    env.createJob('again');
     await waitFor('round 0 running', () => env.job('again')?.status?.training?.state === 'Active', 20_000);
     const first = env.job('again')!;
     const firstJobId = first.status!.training!.jobId!;
-    expect(firstJobId).toContain(first.metadata!.uid!);
-
-    const api = kubeConfigFor(env.api.url).makeApiClient(CustomObjectsApi);
-    await api.deleteNamespacedCustomObject({
-      group: 'edgestl.io',
-      version: 'v1alpha1',
-      namespace: NS,
-      plural: 'singletasklearningjobs',
-      name: 'again',
-    });
+    await env.deleteJob('again');
     await waitFor('job gone', () => !env.job('again'), 20_000);
-    // The finalizer went only after the trainer had stopped the round (it is told why) ...
-    const stopped = env.trainer.cancelled.find((c) => c.jobId === firstJobId);
-    expect(stopped?.reason).toMatch(/job deleted/);
-    // ... so the checkpoint it wrote after the cancel was cleaned up with the rest (cleanupPolicy Delete),
-    expect(await env.store.list(env.bucket, 'scratch/default/again/', { recursive: true })).toEqual([]);
-    // and the round left the queue.
-    expect(await env.trainingJobs('again')).toBe(0);
 
-    // Same name, new object: its round 0 is its own (another uid in the id), trained, not adopted.
     const seenBefore = env.trainer.seenIds.length;
-    env.createJob('again', { cleanupPolicy: 'Delete' });
-    await waitFor('new round 0 taken by the trainer', () => env.trainer.seenIds.length > seenBefore, 20_000);
+    env.createJob('again');
+    const secondJobId = await waitFor('round of the new object recorded', () => {
+      const t = env.job('again')?.status?.training;
+      return t?.state === 'Active' ? t.jobId : null;
+    });
     const second = env.job('again')!;
-    expect(second.metadata!.uid).not.toBe(first.metadata!.uid);
-    const secondJobId = second.status!.training!.jobId!;
-    expect(secondJobId).not.toBe(firstJobId);
-    expect(secondJobId).toContain(second.metadata!.uid!);
+    await waitFor('the trainer got the new round', () =>
+      env.trainer.seenIds.slice(seenBefore).includes(secondJobId),
+    );
     expect(env.trainer.seenIds.slice(seenBefore)).toEqual([secondJobId]);
+    expect(secondJobId).not.toBe(firstJobId);
+    expect(firstJobId).toContain(first.metadata!.uid!);
+    expect(secondJobId).toContain(second.metadata!.uid!);
     release();
     await waitFor('serving its own v0', () => env.job('again')?.status?.phase === 'Serving', 20_000);
     expect(env.job('again')!.status!.training!.jobId).toBe(secondJobId);
@@ -79,21 +80,8 @@ describe('training rounds belong to their object and generation', () => {
     holdTrainer();
     env.createJob('respec');
     await waitFor('round 0 running', () => env.job('respec')?.status?.training?.state === 'Active', 20_000);
-    const before = env.job('respec')!;
-    expect(before.metadata?.generation).toBe(1);
-    expect(before.status?.training?.generation).toBe(1);
-    const oldJobId = before.status!.training!.jobId!;
-
-    const edited = structuredClone(before) as unknown as Record<string, any>;
-    edited.spec.dataset.classes = ['a', 'b', 'c'];
-    env.api.store.update(
-      env.api.resource('singletasklearningjobs'),
-      NS,
-      'respec',
-      edited as never,
-      undefined,
-      false,
-    );
+    const oldJobId = env.job('respec')!.status!.training!.jobId!;
+    env.editSpec('respec', (spec) => (spec.dataset.classes = ['a', 'b', 'c']));
     await waitFor(
       'old round cancelled',
       () => env.trainer.cancelled.some((c) => c.jobId === oldJobId),
@@ -101,9 +89,10 @@ describe('training rounds belong to their object and generation', () => {
     );
     const restarted = await waitFor('restarted round queued', () => {
       const t = env.job('respec')?.status?.training;
-      return t?.jobId !== oldJobId && t?.generation === 2 && t;
+      return t && t.jobId !== oldJobId && t.generation === 2 ? t : null;
     });
     expect(restarted.round).toBe(0);
+    expect(oldJobId).toMatch(/\.r0\.g1$/);
     expect(training('respec')).toMatchObject({ reason: 'TrainingRestarted', observedGeneration: 2 });
     expect(training('respec')?.message).toMatch(/generation 2 .*was training from generation 1/);
     await waitFor('TrainingRestarted event', () =>
@@ -129,18 +118,8 @@ describe('training rounds belong to their object and generation', () => {
     holdTrainer();
     env.createJob('tweak');
     await waitFor('round 0 running', () => env.job('tweak')?.status?.training?.state === 'Active', 20_000);
-    const before = env.job('tweak')!;
-    const jobId = before.status!.training!.jobId!;
-    const edited = structuredClone(before) as unknown as Record<string, any>;
-    edited.spec.rollout.soakSeconds = 5;
-    env.api.store.update(
-      env.api.resource('singletasklearningjobs'),
-      NS,
-      'tweak',
-      edited as never,
-      undefined,
-      false,
-    );
+    const jobId = env.job('tweak')!.status!.training!.jobId!;
+    env.editSpec('tweak', (spec) => (spec.rollout = { ...spec.rollout, soakSeconds: 5 }));
     // The round's inputs are those of generation 2 as well, so it is reported as such.
     await waitFor('round follows generation 2', () => env.job('tweak')?.status?.training?.generation === 2);
     expect(env.job('tweak')!.status!.training!.jobId).toBe(jobId);
