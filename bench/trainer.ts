@@ -54,7 +54,13 @@ async function round(
   const before = trainer.cache.getStats();
   const started = process.hrtime.bigint();
   const job = await queue.add('train', data, {
-    jobId: trainingJobId(data.namespace, data.job, data.round),
+    jobId: trainingJobId({
+      namespace: data.namespace,
+      job: data.job,
+      uid: 'bench',
+      round: data.round,
+      generation: 1,
+    }),
     attempts: 1,
   });
   const result = await job.waitUntilFinished(events, 24 * 3600_000);

@@ -16,10 +16,18 @@ export interface RoundScope {
   namespace: string;
   job: string;
   round: number;
+  /** Queue job id training the round: its scratch and its model are told from another run's. */
+  trainingId: string;
+}
+
+/** Scratch of one run of a round: a cancelled run clears its own, never a restarted run's. */
+export function runScratchPrefix(scope: RoundScope): string {
+  return `${scratchPrefix(scope.namespace, scope.job, scope.round)}${scope.trainingId}/`;
 }
 
 /**
- * Persists training checkpoints of one round under `scratch/<ns>/<job>/r<round>/it-<iteration>/`, so
+ * Persists training checkpoints of one run of a round under
+ * `scratch/<ns>/<job>/r<round>/<trainingId>/it-<iteration>/`, so
  * that a worker that picks up a stalled job resumes where the dead one stopped.
  */
 export class CheckpointStore {
@@ -27,7 +35,7 @@ export class CheckpointStore {
 
   /** Uploads every file of `dir` as the checkpoint of `iteration`. */
   async save(scope: RoundScope, dir: string, iteration: number): Promise<CheckpointRef> {
-    const prefix = `${scratchPrefix(scope.namespace, scope.job, scope.round)}it-${String(iteration).padStart(8, '0')}/`;
+    const prefix = `${runScratchPrefix(scope)}it-${String(iteration).padStart(8, '0')}/`;
     for (const file of await listFiles(dir)) {
       const rel = relative(dir, file).split(sep).join('/');
       await this.store.putFile(scope.bucket, prefix + rel, file);
@@ -59,9 +67,9 @@ export class CheckpointStore {
       );
   }
 
-  /** Removes every checkpoint of the round, once its model is published. */
+  /** Removes every checkpoint of the run, once its model is published or the run is cancelled. */
   async clearRound(scope: RoundScope): Promise<void> {
-    const prefix = scratchPrefix(scope.namespace, scope.job, scope.round);
+    const prefix = runScratchPrefix(scope);
     const objects = await this.store.list(scope.bucket, prefix, { recursive: true });
     if (objects.length > 0)
       await this.store.removeObjects(

@@ -32,6 +32,8 @@ export interface TrainerConfig {
   stalledIntervalMs?: number;
   /** A job that stalls more than this many times fails (default 3). */
   maxStalledCount?: number;
+  /** How often a running round checks whether the operator cancelled it (default 1 s). */
+  cancelPollMs?: number;
   /** `close()` waits this long for the current job to checkpoint, then forces (default 30 s). */
   closeTimeoutMs?: number;
   /** Port of the ops server (`/healthz`, `/readyz`, `/metrics`); 0 = any free port, null = none. */
@@ -60,6 +62,7 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
     stalledIntervalMs: config.stalledIntervalMs ?? 30_000,
     maxStalledCount: config.maxStalledCount ?? 3,
     closeTimeoutMs: config.closeTimeoutMs ?? 30_000,
+    cancelPollMs: config.cancelPollMs ?? 1_000,
     opsPort: config.opsPort === undefined ? null : config.opsPort,
     opsHost: config.opsHost ?? '0.0.0.0',
   };

@@ -26,16 +26,38 @@ export interface PublishInput {
 }
 
 /**
- * Publishes `models/<ns>/<job>/v<round>/model.zip` at most once. A published version is never
- * replaced: `publish` first looks for it, uploads to a temp key under the round's scratch prefix,
- * looks again, and only then copies to the final key with the sha256 as object metadata. A re-run
- * of a published round gets the existing result back.
+ * Publishes `models/<ns>/<job>/v<round>/model.zip` at most once per run. A version published by this
+ * run is never replaced: `publish` first looks for it, uploads to a temp key under the round's
+ * scratch prefix, looks again, and only then copies to the final key with the sha256 as object
+ * metadata. A re-run of the same queue job gets the existing result back. A model another run left
+ * at the key (a cancelled run, or a deleted job of the same name whose artifacts were retained) is
+ * not this round's and is replaced.
  */
 export class ModelPublisher {
   constructor(private readonly store: ObjectStore) {}
 
-  /** The result of an already published round, read back from its manifest; null when none. */
+  /** The result of the round as this run published it, read back from its manifest; null when none. */
   async findPublished(scope: RoundScope, dir: string): Promise<TrainingJobResult | null> {
+    const found = await this.readPublished(scope, dir);
+    if (!found) return null;
+    return found.manifest.training?.trainingId === scope.trainingId
+      ? resultOf(scope, found.manifest, found.sha256)
+      : null;
+  }
+
+  /** Removes the round's model if it is the one this run published (`sha256`); a cancelled run does. */
+  async unpublish(scope: RoundScope, sha256: string, dir: string): Promise<boolean> {
+    const found = await this.readPublished(scope, dir);
+    if (!found || found.sha256 !== sha256 || found.manifest.training?.trainingId !== scope.trainingId)
+      return false;
+    await this.store.removeObjects(scope.bucket, [modelKey(scope.namespace, scope.job, scope.round)]);
+    return true;
+  }
+
+  private async readPublished(
+    scope: RoundScope,
+    dir: string,
+  ): Promise<{ manifest: ModelManifest; sha256: string } | null> {
     const key = modelKey(scope.namespace, scope.job, scope.round);
     const info = await this.store.stat(scope.bucket, key);
     if (!info) return null;
@@ -43,7 +65,7 @@ export class ModelPublisher {
     await this.store.getFile(scope.bucket, key, zip);
     const manifest = await readManifest(zip);
     const sha256 = info.metadata[SHA256_METADATA_KEY] ?? (await sha256File(zip));
-    return resultOf(scope, manifest, sha256);
+    return { manifest, sha256 };
   }
 
   /** Repacks the trained zip with the round's manifest and publishes it (or returns the winner's). */
@@ -59,7 +81,7 @@ export class ModelPublisher {
     const zip = join(dir, 'model.zip');
     const { manifest, sha256 } = await writeModelPackage({
       dir: unpacked,
-      manifest: roundManifest(trained, input),
+      manifest: roundManifest(trained, input, scope.trainingId),
       out: zip,
     });
     const temp = `${scratchPrefix(scope.namespace, scope.job, scope.round)}publish-${randomUUID()}.zip`;
@@ -68,7 +90,7 @@ export class ModelPublisher {
       metadata: { [SHA256_METADATA_KEY]: sha256 },
     });
     try {
-      // Another worker may have finished the same round meanwhile (a false stall): keep its version.
+      // Another worker may have finished the same run meanwhile (a false stall): keep its version.
       const winner = await this.findPublished(scope, dir);
       if (winner) return winner;
       await this.store.copyObject(scope.bucket, temp, modelKey(scope.namespace, scope.job, scope.round), {
@@ -82,7 +104,7 @@ export class ModelPublisher {
   }
 }
 
-function roundManifest(trained: ModelManifest, input: PublishInput): ModelManifest {
+function roundManifest(trained: ModelManifest, input: PublishInput, trainingId: string): ModelManifest {
   const { data } = input;
   return {
     ...trained,
@@ -101,6 +123,7 @@ function roundManifest(trained: ModelManifest, input: PublishInput): ModelManife
       namespace: data.namespace,
       job: data.job,
       round: data.round,
+      trainingId,
       baselineMetrics: input.baselineMetrics,
     },
   };

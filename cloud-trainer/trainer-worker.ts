@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '../lib/log.js';
+import { RoundCancelledError, watchRoundCancellation } from '../lib/queue/round-cancellation.js';
 import type { TrainingJobData, TrainingJobResult } from '../lib/queue/training-queue.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -59,12 +60,16 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
     token?: string,
     signal?: AbortSignal,
   ): Promise<TrainingJobResult> => {
+    // The operator cancels a round (job deleted, spec changed) through a flag beside the job.
+    const cancellation = watchRoundCancellation(worker, job.id!, config.cancelPollMs);
     try {
-      const result = await processJob(job, token, signal);
+      const result = await processJob(job, token, signal, cancellation);
       metrics.jobs.inc({ outcome: 'completed' });
       return result;
     } catch (err) {
       throw await classifyFailure(job, token, err, metrics, logger);
+    } finally {
+      cancellation.stop();
     }
   };
   const connection = redisConnection(config.redisUrl);
@@ -116,8 +121,9 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
 }
 
 /**
- * Maps a processor failure to what BullMQ should do: bad input fails at once, a shutdown hands the
- * job back without spending an attempt, anything else is retried per the job's attempts/backoff.
+ * Maps a processor failure to what BullMQ should do: bad input and a cancelled round fail at once, a
+ * shutdown hands the job back without spending an attempt, anything else is retried per the job's
+ * attempts/backoff.
  */
 async function classifyFailure(
   job: TrainingJob,
@@ -131,6 +137,11 @@ async function classifyFailure(
     metrics.jobs.inc({ outcome: 'released' });
     logger.info({ jobId: job.id, reason: err.message }, 'Released training job');
     return new DelayedError();
+  }
+  if (err instanceof RoundCancelledError) {
+    metrics.jobs.inc({ outcome: 'cancelled' });
+    logger.info({ jobId: job.id, reason: err.reason }, 'Training job cancelled');
+    return new UnrecoverableError(err.message);
   }
   if (err instanceof TrainingInputError) {
     metrics.jobs.inc({ outcome: 'unrecoverable' });

@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import type { BaseModel, TrainProgress } from '../lib/algorithm/types.js';
 import { UsageError } from '../lib/errors/index.js';
 import type { Logger } from '../lib/log.js';
+import { RoundCancelledError, type RoundCancellationWatch } from '../lib/queue/round-cancellation.js';
 import type { TrainingJobData, TrainingJobProgress, TrainingJobResult } from '../lib/queue/training-queue.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { CheckpointStore, type CheckpointRef, type RoundScope } from './checkpoint-store.js';
@@ -61,71 +62,25 @@ export function createTrainingProcessor(shared: ProcessorDeps) {
     job: TrainingJob,
     _token?: string,
     signal?: AbortSignal,
+    cancellation?: RoundCancellationWatch,
   ): Promise<TrainingJobResult> {
     assertTrainingJobData(job.data);
-    const data = job.data;
-    const deps = shared.storeFor ? throughStore(shared, await shared.storeFor(data)) : shared;
-    const scope: RoundScope = {
-      bucket: data.bucket,
-      namespace: data.namespace,
-      job: data.job,
-      round: data.round,
-    };
+    const deps = shared.storeFor ? throughStore(shared, await shared.storeFor(job.data)) : shared;
+    const scope = roundScope(job);
     const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
     const dir = join(deps.roundsDir, `${job.id ?? 'job'}-${randomUUID().slice(0, 8)}`);
     await mkdir(dir, { recursive: true });
     try {
-      const published = await deps.publisher.findPublished(scope, dir);
-      if (published) {
-        log.info({ version: published.version, sha256: published.sha256 }, 'Round already published');
-        await job.log(`round already published as ${published.version}; nothing trained`);
-        return published;
-      }
-      await job.updateProgress({ stage: 'fetching' } satisfies TrainingJobProgress);
-      const statsBefore = deps.cache.getStats();
-      const roundData = await fetchRoundData(data, deps.cache, join(dir, 'data'));
-      countCache(deps, statsBefore);
-      log.info({ ...roundData.sizes, cacheHitRatio: deps.cache.hitRatio() }, 'Fetched round data');
-      // The job's classes fix the label order, so rounds, resumes and fine-tunes agree on it.
-      const model = buildModel(data.algorithm.name, {
-        ...data.algorithm.hyperparameters,
-        classes: data.dataset.classes,
-      });
-      try {
-        const outcome = await trainRound(deps, job, model, roundData, dir, log, signal);
-        await job.updateProgress({ stage: 'evaluating' } satisfies TrainingJobProgress);
-        const trainedZip = await model.save(join(dir, 'trained.zip'));
-        const metrics = await model.evaluate(roundData.test, trainedZip, { metric: data.evaluation.metric });
-        const baselineMetrics = data.deployedModel
-          ? await evaluateBaseline(
-              deps.store,
-              data.deployedModel,
-              roundData.test,
-              data.evaluation.metric,
-              dir,
-            )
-          : null;
-        log.info({ metrics, baselineMetrics }, 'Evaluated round');
-        await job.updateProgress({ stage: 'publishing' } satisfies TrainingJobProgress);
-        const result = await deps.publisher.publish(scope, trainedZip, dir, {
-          data,
-          metrics,
-          baselineMetrics,
-          sizes: roundData.sizes,
-          trainSeconds: outcome.trainSeconds,
-          iterations: outcome.iterations,
-        });
+      return await runRound(deps, job, scope, dir, log, signal, cancellation);
+    } catch (err) {
+      if (err instanceof RoundCancelledError) {
+        // Nothing of a cancelled run is wanted: its checkpoints go (a model it published is gone already).
         await deps.checkpoints
           .clearRound(scope)
-          .catch((err) => log.warn({ err }, 'Could not clear scratch checkpoints'));
-        log.info(
-          { version: result.version, sha256: result.sha256, resumedFrom: outcome.resumedFrom },
-          'Published model',
-        );
-        return result;
-      } finally {
-        await model.dispose();
+          .catch((e) => log.warn({ err: e }, "Could not clear the cancelled round's checkpoints"));
+        log.info({ reason: err.reason }, 'Round cancelled; its checkpoints are removed');
       }
+      throw err;
     } finally {
       // Never let clean-up replace the round's own outcome or error.
       await rm(dir, { recursive: true, force: true }).catch((err: unknown) =>
@@ -149,10 +104,99 @@ function throughStore(deps: ProcessorDeps, store: ObjectStore): ProcessorDeps {
   };
 }
 
+/** Where a run of a round keeps its files: the queue job id tells runs of one round apart. */
+function roundScope(job: TrainingJob): RoundScope {
+  const data = job.data;
+  if (!job.id) throw new TrainingInputError('training job has no id');
+  return {
+    bucket: data.bucket,
+    namespace: data.namespace,
+    job: data.job,
+    round: data.round,
+    trainingId: job.id,
+  };
+}
+
+/**
+ * One run: checks for cancellation between its stages (and training stops at the next step), so a
+ * cancelled run publishes nothing, or takes back what it published while the cancel came in.
+ */
+async function runRound(
+  deps: ProcessorDeps,
+  job: TrainingJob,
+  scope: RoundScope,
+  dir: string,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  cancellation: RoundCancellationWatch | undefined,
+): Promise<TrainingJobResult> {
+  const data = job.data;
+  const checkCancelled = async (): Promise<void> => cancellation?.check();
+  await checkCancelled();
+  const published = await deps.publisher.findPublished(scope, dir);
+  if (published) {
+    log.info({ version: published.version, sha256: published.sha256 }, 'Round already published');
+    await job.log(`round already published as ${published.version}; nothing trained`);
+    return published;
+  }
+  await job.updateProgress({ stage: 'fetching' } satisfies TrainingJobProgress);
+  const statsBefore = deps.cache.getStats();
+  const roundData = await fetchRoundData(data, deps.cache, join(dir, 'data'));
+  countCache(deps, statsBefore);
+  log.info({ ...roundData.sizes, cacheHitRatio: deps.cache.hitRatio() }, 'Fetched round data');
+  // The job's classes fix the label order, so rounds, resumes and fine-tunes agree on it.
+  const model = buildModel(data.algorithm.name, {
+    ...data.algorithm.hyperparameters,
+    classes: data.dataset.classes,
+  });
+  try {
+    await checkCancelled();
+    const stop =
+      cancellation && signal
+        ? AbortSignal.any([signal, cancellation.signal])
+        : (cancellation?.signal ?? signal);
+    const outcome = await trainRound(deps, job, scope, model, roundData, dir, log, stop);
+    await checkCancelled();
+    await job.updateProgress({ stage: 'evaluating' } satisfies TrainingJobProgress);
+    const trainedZip = await model.save(join(dir, 'trained.zip'));
+    const metrics = await model.evaluate(roundData.test, trainedZip, { metric: data.evaluation.metric });
+    const baselineMetrics = data.deployedModel
+      ? await evaluateBaseline(deps.store, data.deployedModel, roundData.test, data.evaluation.metric, dir)
+      : null;
+    log.info({ metrics, baselineMetrics }, 'Evaluated round');
+    await checkCancelled();
+    await job.updateProgress({ stage: 'publishing' } satisfies TrainingJobProgress);
+    const result = await deps.publisher.publish(scope, trainedZip, dir, {
+      data,
+      metrics,
+      baselineMetrics,
+      sizes: roundData.sizes,
+      trainSeconds: outcome.trainSeconds,
+      iterations: outcome.iterations,
+    });
+    await checkCancelled().catch(async (err: unknown) => {
+      // Cancelled while publishing: the model is no round's; take it back before failing.
+      if (err instanceof RoundCancelledError) await deps.publisher.unpublish(scope, result.sha256, dir);
+      throw err;
+    });
+    await deps.checkpoints
+      .clearRound(scope)
+      .catch((err) => log.warn({ err }, 'Could not clear scratch checkpoints'));
+    log.info(
+      { version: result.version, sha256: result.sha256, resumedFrom: outcome.resumedFrom },
+      'Published model',
+    );
+    return result;
+  } finally {
+    await model.dispose();
+  }
+}
+
 /** Trains, resuming from a saved checkpoint or starting from the base model; checkpoints as it goes. */
 async function trainRound(
   deps: ProcessorDeps,
   job: TrainingJob,
+  scope: RoundScope,
   model: BaseModel,
   roundData: RoundData,
   dir: string,
@@ -160,12 +204,6 @@ async function trainRound(
   signal?: AbortSignal,
 ): Promise<TrainOutcome> {
   const data = job.data;
-  const scope: RoundScope = {
-    bucket: data.bucket,
-    namespace: data.namespace,
-    job: data.job,
-    round: data.round,
-  };
   let saved: CheckpointRef | undefined = data.checkpoint;
   let resumeFrom: string | undefined;
   if (saved && (await deps.checkpoints.restore(saved, join(dir, 'resume')))) {
@@ -214,6 +252,7 @@ async function trainRound(
   }
   const trainSeconds = (Date.now() - started) / 1000;
   const last = progress.last();
+  if (signal?.reason instanceof RoundCancelledError) throw signal.reason;
   if (signal?.aborted) {
     // Shutting down: keep what was learned since the last checkpoint, then hand the job back.
     if (last && last.iteration > (saved?.iteration ?? 0)) await persist(checkpointDir, last.iteration);

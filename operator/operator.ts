@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../lib/log.js';
+import { parseTrainingJobId } from '../lib/queue/training-queue.js';
 import { EdgeRegistry } from './coordination/edge-registry.js';
 import { ModelUrls } from './coordination/desired-state.js';
 import { NodeRateLimiter } from './coordination/node-rate-limiter.js';
@@ -62,12 +63,6 @@ export interface RunningOperator {
   close(options?: { releaseLease?: boolean }): Promise<void>;
 }
 
-/** jobId `<ns>.<name>.r<round>` → `<ns>/<name>` (namespaces cannot contain dots; names can). */
-function keyOfTrainingJob(jobId: string): string | null {
-  const m = /^([^.]+)\.(.+)\.r\d+$/.exec(jobId);
-  return m ? `${m[1]}/${m[2]}` : null;
-}
-
 /**
  * Starts the operator: HTTP server first (health answers at once), then leader election; while
  * leading, the job store is watched and keys flow through the work queue to the reconciler.
@@ -125,8 +120,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   };
   const enqueue = (key: string): void => queue?.add(key);
   config.queue.onSettled((jobId) => {
-    const key = keyOfTrainingJob(jobId);
-    if (key) enqueue(key);
+    const round = parseTrainingJobId(jobId);
+    if (round) enqueue(jobKey({ namespace: round.namespace, name: round.job }));
   });
 
   const app = await buildHttpServer({

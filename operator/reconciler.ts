@@ -197,6 +197,10 @@ export class Reconciler {
       this.deps.log.debug({ job: jobKey(ctx.ref), phase: next.phase }, 'Patched status');
     }
     for (const e of ctx.events) await this.deps.jobs.emitEvent(ctx.job, e);
+    for (const work of ctx.afterStatus)
+      await work().catch((err: unknown) =>
+        this.deps.log.warn({ job: jobKey(ctx.ref), err: (err as Error).message }, 'Post-status work failed'),
+      );
     return ctx.requeueAfterMs === undefined ? {} : { requeueAfterMs: ctx.requeueAfterMs };
   }
 

@@ -29,6 +29,8 @@ export interface ModelManifest {
     namespace?: string;
     job?: string;
     round?: number;
+    /** Queue job id of the round that trained it (carries the job object's uid and generation). */
+    trainingId?: string;
     /** The deployed model's metrics on the same test set when this one was trained (null: none deployed). */
     baselineMetrics?: Record<string, number> | null;
   };

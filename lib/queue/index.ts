@@ -1,1 +1,2 @@
 export * from './training-queue.js';
+export * from './round-cancellation.js';

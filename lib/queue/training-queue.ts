@@ -19,9 +19,35 @@ export function trainingQueueName(flag: string | undefined): string {
   return name;
 }
 
-/** Deterministic BullMQ jobId: an operator restart, or a duplicate submit, never enqueues a round twice. */
-export function trainingJobId(namespace: string, job: string, round: number): string {
-  return `${namespace}.${job}.r${round}`;
+/** What a training round's queue job id is made of. */
+export interface TrainingRoundId {
+  namespace: string;
+  job: string;
+  /** metadata.uid of the job object: a job recreated under the same name never meets an old round. */
+  uid: string;
+  round: number;
+  /** metadata.generation whose spec the round trains from: a restarted round gets a new id. */
+  generation: number;
+}
+
+/** A uid as Kubernetes writes it (a UUID); no dots, so the id parses back. */
+const UID = /^[A-Za-z0-9][-A-Za-z0-9]{0,63}$/;
+const JOB_ID = /^([^.]+)\.(.+)\.([A-Za-z0-9][-A-Za-z0-9]{0,63})\.r(\d+)\.g(\d+)$/;
+
+/**
+ * Deterministic BullMQ jobId `<ns>.<job>.<uid>.r<round>.g<generation>`: an operator restart, or a
+ * duplicate submit, never enqueues a round twice, and rounds of another object never match.
+ */
+export function trainingJobId(id: TrainingRoundId): string {
+  if (!UID.test(id.uid)) throw new UsageError(`job uid must be letters, digits and "-" (got "${id.uid}")`);
+  return `${id.namespace}.${id.job}.${id.uid}.r${id.round}.g${id.generation}`;
+}
+
+/** Inverse of {@link trainingJobId}; null for an id of another shape. */
+export function parseTrainingJobId(jobId: string): TrainingRoundId | null {
+  const m = JOB_ID.exec(jobId);
+  if (!m) return null;
+  return { namespace: m[1], job: m[2], uid: m[3], round: Number(m[4]), generation: Number(m[5]) };
 }
 
 /** A model reference: published version, its s3:// URI and sha256. */

@@ -5,8 +5,9 @@ import {
   type TrainingJobData,
   type TrainingJobResult,
 } from '../../lib/queue/training-queue.js';
+import { clearRoundCancellation, requestRoundCancellation } from '../../lib/queue/round-cancellation.js';
 import type { CallOptions } from '../ports/call-options.js';
-import type { TrainingQueue, TrainingRoundState } from '../ports/training-queue.js';
+import type { RoundCancellation, TrainingQueue, TrainingRoundState } from '../ports/training-queue.js';
 
 export interface BullmqTrainingQueueOptions {
   connection: ConnectionOptions;
@@ -21,7 +22,8 @@ export interface BullmqTrainingQueueOptions {
 
 /**
  * TrainingQueue on BullMQ: rounds are added under their deterministic jobId (a second add of the
- * same id is ignored by BullMQ), completion is observed through QueueEvents and by polling state.
+ * same id is ignored by BullMQ), completion is observed through QueueEvents and by polling state,
+ * and a running round is cancelled through the flag of lib/queue/round-cancellation.
  */
 export class BullmqTrainingQueue implements TrainingQueue {
   private readonly queue: Queue<TrainingJobData, TrainingJobResult>;
@@ -86,15 +88,32 @@ export class BullmqTrainingQueue implements TrainingQueue {
     await job.retry('failed');
   }
 
-  async cancel(jobId: string, options: CallOptions = {}): Promise<boolean> {
+  async cancel(jobId: string, reason: string, options: CallOptions = {}): Promise<RoundCancellation> {
     const job = await this.queue.getJob(jobId);
-    if (!job) return false;
-    const state = await job.getState();
-    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children')
-      return false;
+    if (!job) return 'missing';
     options.signal?.throwIfAborted();
-    await job.remove();
-    return true;
+    // Flag first: a waiting round a trainer takes meanwhile still sees it.
+    await requestRoundCancellation(this.queue, jobId, reason);
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return 'settled';
+    if (state === 'unknown') return 'missing';
+    if (state === 'active') return 'requested';
+    options.signal?.throwIfAborted();
+    try {
+      await job.remove();
+      await clearRoundCancellation(this.queue, jobId);
+      return 'removed';
+    } catch {
+      return 'requested'; // taken by a trainer between the two calls (BullMQ refuses to remove a locked job)
+    }
+  }
+
+  async remove(jobId: string, options: CallOptions = {}): Promise<void> {
+    const job = await this.queue.getJob(jobId);
+    if (job && (await job.getState()) === 'active') return;
+    options.signal?.throwIfAborted();
+    if (job) await job.remove();
+    await clearRoundCancellation(this.queue, jobId);
   }
 
   onSettled(cb: (jobId: string) => void): void {

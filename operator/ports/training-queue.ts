@@ -9,6 +9,12 @@ export interface TrainingRoundState {
   attemptsMade?: number;
 }
 
+/**
+ * Outcome of {@link TrainingQueue.cancel}: `removed` (it had not started), `requested` (it runs and
+ * was told to stop), `settled` (it had already completed or failed), `missing` (no such round).
+ */
+export type RoundCancellation = 'removed' | 'requested' | 'settled' | 'missing';
+
 /** The training-queue port (BullMQ in production). */
 export interface TrainingQueue {
   /** Enqueues a round under its deterministic jobId; a second call for the same round is a no-op. */
@@ -17,8 +23,13 @@ export interface TrainingQueue {
   getState(jobId: string, options?: CallOptions): Promise<TrainingRoundState>;
   /** Runs a failed round again under the same jobId. */
   retry(jobId: string, options?: CallOptions): Promise<void>;
-  /** Removes a round that has not started; true when something was removed. */
-  cancel(jobId: string, options?: CallOptions): Promise<boolean>;
+  /**
+   * Cancels a round: a waiting one is removed, a running one is flagged and its trainer stops at its
+   * next check (the round then fails). Idempotent; says where the round stands afterwards.
+   */
+  cancel(jobId: string, reason: string, options?: CallOptions): Promise<RoundCancellation>;
+  /** Removes a round that is not running (its result recorded, or cancelled); a running one is kept. */
+  remove(jobId: string, options?: CallOptions): Promise<void>;
   /** Calls back when a round completes or fails (so the reconciler does not wait for a poll). */
   onSettled(cb: (jobId: string) => void): void;
   close(): Promise<void>;

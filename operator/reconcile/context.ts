@@ -30,6 +30,13 @@ export interface ReconcilerDeps {
 export const PREREQ_RETRY_MS = 30_000;
 /** Poll interval of a training round (QueueEvents usually wake the job sooner). */
 export const TRAINING_POLL_MS = 10_000;
+/**
+ * How long a cancelled round may take to stop (the trainer checks between steps) before deletion or
+ * a restart goes on without it.
+ */
+export const ROUND_CANCEL_TIMEOUT_MS = 120_000;
+/** Re-check interval while a cancelled round winds down. */
+export const ROUND_CANCEL_POLL_MS = 1_000;
 /** Refresh interval of status.edgeNodes while a job serves (staleness shows up within this). */
 export const EDGE_REFRESH_MS = 30_000;
 
@@ -45,6 +52,8 @@ export class ReconcileContext {
   blocked: ConditionInput | undefined;
   /** The finished round's result, when the handler that saw it completes passes it on. */
   result: TrainingJobResult | undefined;
+  /** Work that may only run once the status is stored (e.g. dropping a round whose result it records). */
+  readonly afterStatus: Array<() => Promise<void>> = [];
 
   constructor(
     readonly job: SingleTaskLearningJob,

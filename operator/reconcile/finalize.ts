@@ -5,26 +5,40 @@ import { specOf } from '../defaulted.js';
 import { StorageCredentialsError } from '../job-storage.js';
 import type { HandlerResult } from '../work-queue.js';
 import { jobKey, refOf } from '../ports/job-store.js';
-import type { ReconcilerDeps } from './context.js';
+import { ROUND_CANCEL_POLL_MS, ROUND_CANCEL_TIMEOUT_MS, type ReconcilerDeps } from './context.js';
 
 /**
- * Deletion: cancels the round if it has not started, waits (bounded) until online agents have
- * dropped the job (the coordination API tells them to, as the job is being deleted), deletes the
- * job's artifacts only with `cleanupPolicy: Delete`, then removes the finalizer.
+ * Deletion: cancels the job's round (a running one is told to stop and is waited for, bounded, so
+ * that nothing it writes lands after the clean-up), waits (bounded) until online agents have dropped
+ * the job (the coordination API tells them to, as the job is being deleted), deletes the job's
+ * artifacts only with `cleanupPolicy: Delete`, drops the round from the queue, then removes the
+ * finalizer.
  */
 export async function finalize(deps: ReconcilerDeps, job: SingleTaskLearningJob): Promise<HandlerResult> {
   if (!(job.metadata?.finalizers ?? []).includes(FINALIZER)) return {};
   const ref = refOf(job);
   const key = jobKey(ref);
   const now = deps.clock.now();
-  const jobId = job.status?.training?.jobId;
-  if (jobId && job.status?.training?.state !== 'Completed') {
-    const cancelled = await deps.queue.cancel(jobId);
-    if (cancelled) deps.log.info({ job: key, jobId }, 'Cancelled waiting training round');
+  const since = Date.parse(job.metadata?.deletionTimestamp ?? now.toISOString());
+  const waited = now.getTime() - since;
+  const training = job.status?.training;
+  const jobId = training?.jobId;
+  if (jobId) {
+    const outcome = await deps.queue.cancel(jobId, 'job deleted');
+    if (outcome === 'requested' && waited < ROUND_CANCEL_TIMEOUT_MS) {
+      deps.log.info({ job: key, jobId }, 'Waiting for the cancelled training round to stop');
+      return { requeueAfterMs: ROUND_CANCEL_POLL_MS };
+    }
+    if (outcome === 'requested')
+      await deps.jobs.emitEvent(job, {
+        type: 'Warning',
+        reason: REASON.Deleting,
+        message: `Round ${training?.round} did not stop within ${ROUND_CANCEL_TIMEOUT_MS / 1000}s of its cancellation; deleting anyway (its trainer removes what it writes once it sees the cancellation)`,
+      });
+    else deps.log.info({ job: key, jobId, outcome }, 'Training round cancelled or settled');
   }
   const reporting = deps.registry.nodesReporting(key, now.getTime());
-  const since = Date.parse(job.metadata?.deletionTimestamp ?? now.toISOString());
-  if (reporting.length > 0 && now.getTime() - since < deps.dropTimeoutMs) {
+  if (reporting.length > 0 && waited < deps.dropTimeoutMs) {
     deps.log.info({ job: key, nodes: reporting.length }, 'Waiting for agents to drop the job');
     return { requeueAfterMs: 1000 };
   }
@@ -60,6 +74,7 @@ export async function finalize(deps: ReconcilerDeps, job: SingleTaskLearningJob)
       message: 'Artifacts retained (cleanupPolicy Retain)',
     });
   }
+  if (jobId) await deps.queue.remove(jobId);
   await deps.jobs.removeFinalizer(job, FINALIZER);
   deps.log.info({ job: key }, 'Removed finalizer');
   return {};

@@ -141,7 +141,7 @@ describe('cloud trainer crash recovery', () => {
   });
 
   it('a SIGKILLed worker’s job is taken over after the stall check and resumes from its checkpoint', async () => {
-    const id = trainingJobId(NS, 'killed', 1);
+    const id = trainingJobId({ namespace: NS, job: 'killed', uid: 'test-uid', round: 1, generation: 1 });
     await queue.add('train', data('killed'), { jobId: id, attempts: 3 });
     const a = spawnTrainer(join(dir, 'a1'));
     const saved = await waitForCheckpoint(id, a);
@@ -162,7 +162,7 @@ describe('cloud trainer crash recovery', () => {
   });
 
   it('SIGTERM checkpoints the running job and hands it back without spending an attempt', async () => {
-    const id = trainingJobId(NS, 'stopped', 1);
+    const id = trainingJobId({ namespace: NS, job: 'stopped', uid: 'test-uid', round: 1, generation: 1 });
     await queue.add('train', data('stopped'), { jobId: id, attempts: 3 });
     const a = spawnTrainer(join(dir, 'a2'));
     await waitForCheckpoint(id, a);

@@ -83,7 +83,13 @@ describe('cloud trainer', () => {
 
   async function run(data: TrainingJobData, attempts = 2): Promise<TrainingJobResult> {
     const job = await queue.add('train', data, {
-      jobId: trainingJobId(data.namespace, data.job, data.round),
+      jobId: trainingJobId({
+        namespace: data.namespace,
+        job: data.job,
+        uid: 'test-uid',
+        round: data.round,
+        generation: 1,
+      }),
       attempts,
     });
     return job.waitUntilFinished(events, 120_000);
@@ -132,7 +138,8 @@ describe('cloud trainer', () => {
   it('publishes v1 with a correct manifest and its sha256 as metadata; a duplicate publishes nothing new', async () => {
     const progress: TrainingJobProgress[] = [];
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId === trainingJobId(NS, 'pcb', 1)) progress.push(data as TrainingJobProgress);
+      if (jobId === trainingJobId({ namespace: NS, job: 'pcb', uid: 'test-uid', round: 1, generation: 1 }))
+        progress.push(data as TrainingJobProgress);
     };
     events.on('progress', onProgress);
     const result = await run(jobData('pcb', 1));
@@ -183,17 +190,23 @@ describe('cloud trainer', () => {
     expect(await store.list(bucket, `scratch/${NS}/pcb/r1/`)).toEqual([]);
 
     // Same round again while the job is kept: BullMQ's jobId dedup returns the finished job.
-    const again = await queue.add('train', jobData('pcb', 1), { jobId: trainingJobId(NS, 'pcb', 1) });
+    const again = await queue.add('train', jobData('pcb', 1), {
+      jobId: trainingJobId({ namespace: NS, job: 'pcb', uid: 'test-uid', round: 1, generation: 1 }),
+    });
     expect(await again.getState()).toBe('completed');
     // Same round after the job record is gone: the trainer finds the published model and keeps it.
-    await queue.remove(trainingJobId(NS, 'pcb', 1));
+    await queue.remove(
+      trainingJobId({ namespace: NS, job: 'pcb', uid: 'test-uid', round: 1, generation: 1 }),
+    );
     const rerun = await run(jobData('pcb', 1));
     expect(rerun).toEqual(result);
     const after = await store.stat(bucket, key);
     expect(after?.etag).toBe(info?.etag);
     expect(after?.lastModified.getTime()).toBe(info?.lastModified.getTime());
     expect((await store.list(bucket, `models/${NS}/pcb/`)).map((o) => o.key)).toEqual([key]);
-    const logs = await queue.getJobLogs(trainingJobId(NS, 'pcb', 1));
+    const logs = await queue.getJobLogs(
+      trainingJobId({ namespace: NS, job: 'pcb', uid: 'test-uid', round: 1, generation: 1 }),
+    );
     expect(logs.logs.join('\n')).toContain('already published as v1');
 
     const metrics = await (await fetch(`${trainer.opsUrl}/metrics`)).text();
@@ -253,7 +266,7 @@ describe('cloud trainer', () => {
     // A dataset this trainer has not cached yet, so the first download really goes to S3.
     const fresh = await uploadTinyDataset(store, bucket, 'datasets/tiny/fresh', 4, 4);
     flaky.failNextDownloads(1);
-    const id = trainingJobId(NS, 'flaky', 1);
+    const id = trainingJobId({ namespace: NS, job: 'flaky', uid: 'test-uid', round: 1, generation: 1 });
     const data = jobData('flaky', 1, { dataset: { trainIndex: fresh, testIndex, classes: TINY_CLASSES } });
     const job = await queue.add('train', data, {
       jobId: id,

@@ -104,7 +104,10 @@ const EXEMPLAR: SingleTaskLearningJob = {
     samples: { uploaded: 12, labeled: 12, used: 12 },
     training: {
       round: 1,
-      jobId: 'default.exemplar.r1',
+      jobId: 'default.exemplar.0c5bd0a4-44f4-4a39-a3a8-6b1e0c9b5d21.r1.g3',
+      generation: 3,
+      specDigest: 'd4b3',
+      cancelRequestedAt: '2026-01-01T00:00:00Z',
       state: 'Completed',
       attempts: 1,
       failures: 0,

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { createLogger } from '../../lib/log.js';
-import { trainingJobId, trainingQueueName, type TrainingJobData } from '../../lib/queue/training-queue.js';
+import {
+  parseTrainingJobId,
+  trainingJobId,
+  trainingQueueName,
+  type TrainingJobData,
+} from '../../lib/queue/training-queue.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { redisConnection } from '../../operator/redis-connection.js';
 import { testRedisUrl } from '../support/env.js';
@@ -33,7 +38,7 @@ describe('one training queue setting for operator and trainer', () => {
       prefix,
     });
     try {
-      const jobId = trainingJobId('ns', 'job', 1);
+      const jobId = trainingJobId({ namespace: 'ns', job: 'job', uid: 'test-uid', round: 1, generation: 1 });
       expect(await operatorSide.enqueue(jobId, data)).toEqual({ created: true });
       await new Promise<void>((resolve) => trainer.once('completed', () => resolve()));
       expect(taken).toEqual([jobId]);
@@ -47,5 +52,19 @@ describe('one training queue setting for operator and trainer', () => {
   it('defaults to edge-stl-training and refuses names BullMQ would split', () => {
     expect(trainingQueueName(undefined)).toBe('edge-stl-training');
     for (const bad of ['a:b', '', ' x', 'a/b']) expect(() => trainingQueueName(bad)).toThrow(/--queue/);
+  });
+
+  it('round ids carry the object uid and generation, and parse back (names may hold dots)', () => {
+    const id = {
+      namespace: 'ns',
+      job: 'line.a',
+      uid: '0c5bd0a4-44f4-4a39-a3a8-6b1e0c9b5d21',
+      round: 2,
+      generation: 7,
+    };
+    expect(trainingJobId(id)).toBe('ns.line.a.0c5bd0a4-44f4-4a39-a3a8-6b1e0c9b5d21.r2.g7');
+    expect(parseTrainingJobId(trainingJobId(id))).toEqual(id);
+    expect(parseTrainingJobId('ns.job.r2')).toBeNull(); // an id from before uids is no round of any object
+    expect(() => trainingJobId({ ...id, uid: 'a.b' })).toThrow(/uid/);
   });
 });

@@ -22,7 +22,9 @@ export function setCondition(
     reason: input.reason,
     message: input.message ?? '',
     lastTransitionTime: previous && previous.status === input.status ? previous.lastTransitionTime : time,
-    ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+    ...((input.observedGeneration ?? observedGeneration) !== undefined
+      ? { observedGeneration: input.observedGeneration ?? observedGeneration }
+      : {}),
   };
   if (index >= 0) list[index] = next;
   else list.push(next);

@@ -105,6 +105,8 @@ export const REASON = {
   TrainingRunning: 'TrainingRunning',
   TrainingSucceeded: 'TrainingSucceeded',
   TrainingFailed: 'TrainingFailed',
+  /** A spec change that shapes training cancelled the running round; it is trained again. */
+  TrainingRestarted: 'TrainingRestarted',
   ModelAccepted: 'ModelAccepted',
   ModelRejected: 'ModelRejected',
   ModelPinned: 'ModelPinned',

@@ -615,9 +615,21 @@ export interface TrainingStatus {
    */
   round?: number;
   /**
-   * BullMQ jobId, <namespace>.<name>.r<round>.
+   * BullMQ jobId, <namespace>.<name>.<uid>.r<round>.g<generation>.
    */
   jobId?: string;
+  /**
+   * metadata.generation whose spec the round trains from.
+   */
+  generation?: number;
+  /**
+   * sha256 of the spec fields that shape training (algorithm, dataset, evaluation metric, bucket) when the round was queued; a change restarts the round.
+   */
+  specDigest?: string;
+  /**
+   * When the operator asked the trainer to stop this round (a spec change restarts it).
+   */
+  cancelRequestedAt?: string;
   /**
    * State of the training job in the queue.
    */

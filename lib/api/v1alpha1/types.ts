@@ -26,4 +26,6 @@ export interface ConditionInput {
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message?: string;
+  /** The generation this condition reflects, when older than the object's (e.g. a round trained from it). */
+  observedGeneration?: number;
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { API_VERSION, KIND } from '../../../lib/api/v1alpha1/index.js';
 import type { SingleTaskLearningJob, SingleTaskLearningJobSpec } from '../../../lib/api/v1alpha1/index.js';
@@ -40,6 +41,10 @@ export interface OperatorEnv {
     },
   ): Promise<RunningOperator>;
   createJob(name: string, spec?: Partial<SingleTaskLearningJobSpec>): KObj;
+  /** Deletes a job through the API (as kubectl would: the finalizer then runs). */
+  deleteJob(name: string): Promise<void>;
+  /** Edits a job's spec in place (a new generation). */
+  editSpec(name: string, edit: (spec: SingleTaskLearningJobSpec) => void): void;
   job(name: string): SingleTaskLearningJob | null;
   /** A simulated agent of `node`, whose Node object (created if missing) carries `labels`. */
   agent(node: string, labels: Record<string, string> | undefined, op?: () => RunningOperator): SimAgent;
@@ -129,6 +134,22 @@ export async function startOperatorEnv(
         metadata: { name: jobName, namespace: NS },
         spec: { ...baseSpec(bucket), ...spec },
       });
+    },
+    async deleteJob(jobName) {
+      await kubeConfigFor(url).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+        group: 'edgestl.io',
+        version: 'v1alpha1',
+        namespace: NS,
+        plural: 'singletasklearningjobs',
+        name: jobName,
+      });
+    },
+    editSpec(jobName, edit) {
+      const job = structuredClone(env.job(jobName));
+      if (!job?.spec) throw new Error(`no job ${jobName} to edit`);
+      edit(job.spec);
+      const resource = api.resource('singletasklearningjobs');
+      api.store.update(resource, NS, jobName, job as unknown as KObj, undefined, false);
     },
     job(jobName) {
       try {

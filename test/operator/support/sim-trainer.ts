@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { watchRoundCancellation } from '../../../lib/queue/round-cancellation.js';
 import type { TrainingJobData, TrainingJobResult } from '../../../lib/queue/training-queue.js';
 import { TRAINING_QUEUE } from '../../../lib/queue/training-queue.js';
 import { modelKey, SHA256_METADATA_KEY } from '../../../lib/storage/layout.js';
@@ -18,14 +19,27 @@ export interface SimTrainerOptions {
   failRounds?: Set<number>;
 }
 
+/** A round the simulated trainer stopped because it was cancelled. */
+export interface CancelledRound {
+  jobId: string;
+  reason: string;
+  /** When it wrote its late checkpoint, just before failing. */
+  lateWriteKey: string;
+}
+
 /**
  * A lightweight stand-in for the cloud trainer (the operator tests exercise the operator, not
  * training): a real BullMQ worker that publishes a small immutable model object per round under
- * the layout's key, with its sha256, and returns the TrainingJobResult contract.
+ * the layout's key, with its sha256, and returns the TrainingJobResult contract. While it waits at
+ * its gate it honours cancellation like the cloud trainer (lib/queue/round-cancellation), and, like
+ * a trainer caught between steps, writes one last checkpoint after the cancel before it stops.
  */
 export class SimTrainer {
   readonly worker: Worker<TrainingJobData, TrainingJobResult>;
   readonly seen: TrainingJobData[] = [];
+  /** Queue job id of each entry of `seen`. */
+  readonly seenIds: string[] = [];
+  readonly cancelled: CancelledRound[] = [];
   gate: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SimTrainerOptions) {
@@ -40,8 +54,25 @@ export class SimTrainer {
   private async process(job: Job<TrainingJobData, TrainingJobResult>): Promise<TrainingJobResult> {
     const d = job.data;
     this.seen.push(d);
-    await this.gate;
     const store = this.opts.storeFor ? await this.opts.storeFor(d) : this.opts.store;
+    this.seenIds.push(job.id!);
+    const watch = watchRoundCancellation(this.worker, job.id!, 50);
+    try {
+      await Promise.race([
+        this.gate,
+        new Promise<void>((resolve) => watch.signal.addEventListener('abort', () => resolve())),
+      ]);
+    } finally {
+      watch.stop();
+    }
+    if (watch.signal.aborted) {
+      const reason = (watch.signal.reason as Error).message;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const lateWriteKey = `scratch/${d.namespace}/${d.job}/r${d.round}/${job.id}/late-checkpoint`;
+      await store.putObject(d.bucket, lateWriteKey, 'written after the cancel');
+      this.cancelled.push({ jobId: job.id!, reason, lateWriteKey });
+      throw new UnrecoverableError(reason);
+    }
     if (this.opts.failRounds?.delete(d.round)) throw new Error(`simulated failure of round ${d.round}`);
     const body = Buffer.concat([Buffer.from(`model ${d.namespace}/${d.job} r${d.round}\n`), randomBytes(64)]);
     const sha256 = createHash('sha256').update(body).digest('hex');
