@@ -19,6 +19,27 @@ function secretsOf(pod: K8sObject): string[] {
   return [...names];
 }
 
+/** What a pod can read of each Secret: `name/KEY` for one key, `name/*` for all of it. */
+function secretKeysOf(pod: K8sObject): string[] {
+  const keys = new Set<string>();
+  const whole = (name: string, items?: Array<{ key: string }>) => {
+    if (items?.length) for (const i of items) keys.add(`${name}/${i.key}`);
+    else keys.add(`${name}/*`);
+  };
+  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref) keys.add(`${ref.name}/${ref.key}`);
+    }
+    for (const f of c.envFrom ?? []) if (f.secretRef) whole(f.secretRef.name);
+  }
+  for (const v of pod.volumes ?? []) {
+    if (v.secret) whole(v.secret.secretName, v.secret.items);
+    for (const src of v.projected?.sources ?? []) if (src.secret) whole(src.secret.name, src.secret.items);
+  }
+  return [...keys];
+}
+
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString();
 
 /** The edge is trusted with only what is its own: what the chart gives edge agents. */
@@ -49,11 +70,19 @@ describe('helm chart: what edge nodes hold', () => {
     const objects = await renderChart();
     const tokens = findObject(objects, 'Secret', '-tokens');
     expect(Object.keys(tokens.data).sort()).toEqual(['AGENT_KEY', 'LABELING_TOKEN']);
-    const readers = objects
-      .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
-      .filter((o) => secretsOf(o.spec.template.spec).includes(tokens.metadata.name))
-      .map((o) => o.metadata.name);
-    expect(readers).toEqual(['edge-stl-operator']);
+    const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+    const readersOf = (key: string) =>
+      workloads
+        .filter((o) => {
+          const keys = secretKeysOf(o.spec.template.spec);
+          return (
+            keys.includes(`${tokens.metadata.name}/${key}`) || keys.includes(`${tokens.metadata.name}/*`)
+          );
+        })
+        .map((o) => o.metadata.name);
+    // The agent key mints every node's token: the operator alone reads it (labeling reads only its own token).
+    expect(readersOf('AGENT_KEY')).toEqual(['edge-stl-operator']);
+    expect(readersOf('LABELING_TOKEN')).toEqual(['edge-stl-labeling']);
     const op = findObject(objects, 'Deployment', '-operator').spec.template.spec.containers[0];
     expect(op.env.find((e: K8sObject) => e.name === 'EDGE_STL_AGENT_KEY').valueFrom.secretKeyRef).toEqual({
       name: 'edge-stl-tokens',
