@@ -29,7 +29,12 @@ describe('coordination API: Node labels off the heartbeat path', () => {
   beforeEach(async () => {
     lookups = new PendingLookups();
     registry = new EdgeRegistry({ staleAfterMs: 30_000 });
-    const jobs = { list: () => [], getNodeLabels: lookups.get } as unknown as JobStore;
+    const jobs = {
+      list: () => [],
+      synced: () => true,
+      relisting: () => false,
+      getNodeLabels: lookups.get,
+    } as unknown as JobStore;
     const deps: CoordinationDeps = {
       jobs,
       registry,
