@@ -9,7 +9,7 @@ import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.js';
 import { KubeJobStore } from '../operator/adapters/kube-job-store.js';
 import { startOperator } from '../operator/operator.js';
-import { redisConnection } from '../operator/redis-connection.js';
+import { redisConnection } from '../lib/infra/index.js';
 import { exitWhenParentGoes } from './child-processes.js';
 
 const env = process.env;

@@ -1,10 +1,10 @@
+import { modelFor } from '../lib/algorithm/index.js';
 import type { Dataset } from '../lib/dataset/types.js';
 import { readManifest, sha256File } from '../lib/model-package/index.js';
 import type { ModelRef } from '../lib/queue/training-queue.js';
 import { parseS3Uri } from '../lib/storage/s3-uri.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { join } from 'node:path';
-import { buildModel } from './model-factory.js';
 import { TrainingInputError } from './training-input-error.js';
 
 /**
@@ -38,7 +38,13 @@ export async function evaluateBaseline(
 ): Promise<Record<string, number>> {
   const zip = await fetchVerifiedModel(store, deployed, join(dir, 'deployed.zip'));
   const manifest = await readManifest(zip);
-  const model = buildModel(manifest.algorithm, manifest.hyperparameters);
+  const model = await modelFor(manifest).catch((err: unknown) => {
+    // As for a round's own algorithm: retrying cannot make the deployed one buildable.
+    throw new TrainingInputError(
+      `deployed model ${deployed.version} (${manifest.algorithm}) cannot be built: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
   try {
     return await model.evaluate(test, zip, { metric });
   } finally {

@@ -11,7 +11,7 @@ import { resolveTrainerConfig, type TrainerConfig } from './config.js';
 import { DatasetCache } from './dataset-cache.js';
 import { ModelPublisher } from './model-publisher.js';
 import { buildOpsServer } from './ops-server.js';
-import { redisConnection } from './redis-connection.js';
+import { redisConnection } from '../lib/infra/index.js';
 import { TrainerMetrics } from './trainer-metrics.js';
 import { createTrainingProcessor, type TrainingJob } from './training-processor.js';
 import { TrainingInputError } from './training-input-error.js';
@@ -72,9 +72,8 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
       cancellation.stop();
     }
   };
-  const connection = redisConnection(config.redisUrl);
   const worker = new Worker<TrainingJobData, TrainingJobResult>(config.queueName, processor, {
-    connection,
+    connection: redisConnection(config.redisUrl),
     prefix: config.queuePrefix,
     concurrency: 1,
     lockDuration: config.lockDurationMs,
@@ -114,7 +113,6 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
         await worker.close(true);
       }
       await ops?.close();
-      connection.disconnect();
       logger.info('Trainer stopped');
     },
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm/index.js';
 import type { DesiredJob, HeartbeatReply, HeartbeatRequest, JobKey } from '../lib/protocol/index.js';
+import { jobKey, parseJobKey } from '../lib/protocol/index.js';
 import type { Fetch } from '../lib/net/trusted-fetch.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { AgentError } from './agent-error.js';
@@ -11,7 +12,7 @@ import { HeartbeatLoop } from './heartbeat.js';
 import { DropConfirmation } from './drop-confirmation.js';
 import { checkResizedPixels, decodesCleanly, toJpeg, type ImageInput } from './image-input.js';
 import { InferenceQueue } from './inference-queue.js';
-import { JobRuntime, jobId } from './job-runtime.js';
+import { JobRuntime } from './job-runtime.js';
 import { AgentMetrics } from './metrics.js';
 import { ModelInstaller } from './model-installer.js';
 import { ModelManager } from './model-manager.js';
@@ -129,7 +130,7 @@ export class EdgeAgent {
           concurrency: limits.uploadConcurrency,
           maxBackoffMs: limits.maxBackoffMs,
           onUploaded: (record) => {
-            const rt = this.jobs.get(jobId(record.job));
+            const rt = this.jobs.get(jobKey(record.job));
             if (rt) rt.samplesUploaded += 1;
           },
         })
@@ -188,9 +189,9 @@ export class EdgeAgent {
       maxBytes: config.limits.outboxMaxBytes,
       onDrop: (record) => {
         metrics.samplesDropped.inc({ reason: 'outbox-full' });
-        const rt = agent.jobs.get(jobId(record.job));
+        const rt = agent.jobs.get(jobKey(record.job));
         if (rt) rt.samplesDropped += 1;
-        deps.log.warn({ id: record.id, job: jobId(record.job) }, 'Outbox full: dropped the oldest sample');
+        deps.log.warn({ id: record.id, job: jobKey(record.job) }, 'Outbox full: dropped the oldest sample');
       },
       onRejected: (stem, reason) =>
         deps.log.warn({ stem, reason }, 'Unreadable outbox record set aside in outbox/rejected'),
@@ -360,7 +361,7 @@ export class EdgeAgent {
     const jobs = this.drops.filter(received.jobs, (id) => Boolean(this.jobs.get(id)?.slot.active));
     for (const held of received.jobs.filter((d) => !jobs.includes(d)))
       this.deps.log.warn(
-        { job: jobId(held.job), confirmMs: this.config.limits.dropConfirmMs },
+        { job: jobKey(held.job), confirmMs: this.config.limits.dropConfirmMs },
         'Operator asks to drop a serving job; keeping it until it asks again',
       );
     const reply: HeartbeatReply = { ...received, jobs };
@@ -368,7 +369,7 @@ export class EdgeAgent {
     const unchanged =
       current.heartbeatIntervalSeconds === reply.heartbeatIntervalSeconds &&
       reply.jobs.every(
-        (d) => !d.drop && JSON.stringify(current.jobs[jobId(d.job)]?.desired) === JSON.stringify(d),
+        (d) => !d.drop && JSON.stringify(current.jobs[jobKey(d.job)]?.desired) === JSON.stringify(d),
       );
     // Most replies repeat the last one: skip the fsync then.
     if (!unchanged) await this.persistReply(reply);
@@ -382,7 +383,7 @@ export class EdgeAgent {
     await this.state.update((s) => {
       s.heartbeatIntervalSeconds = reply.heartbeatIntervalSeconds;
       for (const desired of reply.jobs) {
-        const id = jobId(desired.job);
+        const id = jobKey(desired.job);
         if (desired.drop) delete s.jobs[id];
         else (s.jobs[id] ??= { desired: null, active: null, previous: null }).desired = desired;
       }
@@ -398,7 +399,7 @@ export class EdgeAgent {
   }
 
   private async dropJob(job: JobKey): Promise<void> {
-    const rt = this.jobs.get(jobId(job));
+    const rt = this.jobs.get(jobKey(job));
     if (!rt) return;
     this.jobs.delete(rt.id);
     if (rt.installing) await rt.installing;
@@ -436,8 +437,7 @@ export class EdgeAgent {
 
   private async restore(): Promise<void> {
     for (const [id, persisted] of Object.entries(this.state.current.jobs)) {
-      const [namespace, name] = id.split('/');
-      const rt = this.runtime({ namespace, name });
+      const rt = this.runtime(parseJobKey(id));
       if (persisted.desired) {
         rt.desired = persisted.desired;
         rt.bucket = persisted.desired.storage.bucket;
@@ -448,7 +448,7 @@ export class EdgeAgent {
   }
 
   private runtime(job: JobKey): JobRuntime {
-    const id = jobId(job);
+    const id = jobKey(job);
     let rt = this.jobs.get(id);
     if (!rt) {
       rt = new JobRuntime(job, this.config.sampling, this.config.bucket, (err) =>
@@ -465,7 +465,7 @@ export class EdgeAgent {
       if (!rt) throw new AgentError(404, 'UNKNOWN_JOB', `this agent does not serve job "${requested}"`);
       return rt;
     }
-    const fallback = this.jobs.get(jobId(this.config.job));
+    const fallback = this.jobs.get(jobKey(this.config.job));
     if (fallback) return fallback;
     if (this.jobs.size === 1) return [...this.jobs.values()][0];
     if (this.jobs.size === 0)

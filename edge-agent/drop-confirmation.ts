@@ -1,5 +1,5 @@
 import type { DesiredJob } from '../lib/protocol/index.js';
-import { jobId } from './job-runtime.js';
+import { jobKey } from '../lib/protocol/index.js';
 
 /**
  * Which of the operator's `drop`s the agent carries out. A drop uninstalls a model that is serving,
@@ -27,7 +27,7 @@ export class DropConfirmation {
     const asked = new Set<string>();
     const kept = jobs.filter((d) => {
       if (!d.drop) return true;
-      const id = jobId(d.job);
+      const id = jobKey(d.job);
       asked.add(id);
       if (!serving(id)) return true;
       const first = this.firstSeen.get(id);

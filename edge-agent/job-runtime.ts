@@ -5,14 +5,9 @@ import type {
   ModelState,
   SamplingSettings,
 } from '../lib/protocol/index.js';
-import { MAX_REASON_LENGTH } from '../lib/protocol/index.js';
+import { MAX_REASON_LENGTH, jobKey } from '../lib/protocol/index.js';
 import { ModelSlot } from './model-slot.js';
 import { Sampler } from './sampler.js';
-
-/** `<namespace>/<name>`: how jobs are named in URLs, metrics and the state file. */
-export function jobId(job: JobKey): string {
-  return `${job.namespace}/${job.name}`;
-}
 
 const LATENCY_WINDOW = 256;
 
@@ -53,7 +48,7 @@ export class JobRuntime {
     bucket: string,
     onDisposeError: (err: unknown) => void,
   ) {
-    this.id = jobId(job);
+    this.id = jobKey(job);
     this.slot = new ModelSlot(onDisposeError);
     this.sampler = new Sampler(sampling);
     this.bucket = bucket;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import {
   ClassFactory,
   ClassType,
+  openModel,
   type BaseModel,
   type BaseModelConstructor,
 } from '../lib/algorithm/index.js';
@@ -181,8 +182,7 @@ export class ModelInstaller {
     }
     let model: BaseModel | null = null;
     try {
-      model = new Model(manifest.hyperparameters);
-      await model.load(join(installed.dir, 'model.zip'));
+      model = await openModel(join(installed.dir, 'model.zip'), { manifest, resolveAlgorithm: () => Model });
       await smokeTest(model, manifest.classes, this.options.smokeTimeoutMs);
     } catch (err) {
       await model?.dispose().catch(() => {});

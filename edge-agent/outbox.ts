@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Detection } from '../lib/algorithm/index.js';
-import { assertJobKey, assertName, isValidName, type JobKey } from '../lib/protocol/index.js';
+import { assertJobKey, assertName, isValidName, jobKey, type JobKey } from '../lib/protocol/index.js';
 import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
 
 /** The prediction JSON stored beside each kept image (and uploaded as `<id>.json`). */
@@ -84,7 +84,7 @@ export class Outbox {
   countByJob(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const { record } of this.entries.values()) {
-      const key = `${record.job.namespace}/${record.job.name}`;
+      const key = jobKey(record.job);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;

@@ -13,6 +13,7 @@ import { GroundTruthOracle } from './ground-truth-oracle.js';
 import { LabeledIndex } from './labeled-index.js';
 import { LabelingMetrics } from './labeling-metrics.js';
 import { loadTeacher, newestModelKey, type Teacher } from './teacher-model.js';
+import { redisConnection } from '../lib/infra/index.js';
 
 export interface LabelingConfig {
   bucket: string;
@@ -58,7 +59,9 @@ export interface LabelingService {
 export async function startLabeling(config: LabelingConfig): Promise<LabelingService> {
   const logger = config.logger ?? createLogger('labeling');
   const store = config.store ?? createObjectStore(requireS3(config.s3));
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(redisConnection(config.redisUrl, { maxRetriesPerRequest: 3 }))
+    : undefined;
   const index = new LabeledIndex(store, config.bucket, redis);
   const metrics = new LabelingMetrics();
   const jobs = typeof config.jobs === 'function' ? config.jobs : () => config.jobs as LabelingJob[];

@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassFactory, ClassType } from '../lib/algorithm/index.js';
-import type { BaseModel, BaseModelConstructor, Detection } from '../lib/algorithm/types.js';
+import { openModel } from '../lib/algorithm/index.js';
+import type { Detection } from '../lib/algorithm/types.js';
 import { EdgeStlError } from '../lib/errors/index.js';
-import { readManifest } from '../lib/model-package/index.js';
 import { SHA256_METADATA_KEY } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { sha256 } from './ground-truth-oracle.js';
@@ -59,12 +58,9 @@ export async function loadTeacher(
   await mkdir(workDir, { recursive: true });
   const zip = join(workDir, `teacher-${namespace}-${job}-${newest.version}.zip`);
   await writeFile(zip, bytes);
-  const manifest = await readManifest(zip);
-  const Model = ClassFactory.get<BaseModelConstructor>(ClassType.GENERAL, manifest.algorithm);
   // The teacher runs below the edge's threshold: `score_threshold` is the algorithms' convention.
   const overrides = scoreThreshold === undefined ? {} : { score_threshold: scoreThreshold };
-  const model: BaseModel = new Model({ ...manifest.hyperparameters, ...overrides });
-  await model.load(zip);
+  const model = await openModel(zip, { overrides });
   return {
     version: newest.version,
     detect: (image, name) => model.detect({ name, data: image }),

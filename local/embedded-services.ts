@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { EdgeStlError } from '../lib/errors/index.js';
-import { ensureRedis, type RedisHandle } from '../lib/infra/index.js';
+import { configuredRedisUrl, ensureRedis, type RedisHandle } from '../lib/infra/index.js';
 import type { Logger } from '../lib/log.js';
 import {
   createObjectStore,
@@ -28,8 +28,9 @@ export interface EmbeddedServices {
 export async function startEmbeddedServices(stateDir: string, log: Logger): Promise<EmbeddedServices> {
   const describe: string[] = [];
   let redis: RedisHandle;
-  if (process.env.REDIS_URL) {
-    redis = await ensureRedis({ url: process.env.REDIS_URL, log });
+  const configured = configuredRedisUrl();
+  if (configured) {
+    redis = await ensureRedis({ url: configured, log });
   } else {
     redis = await ensureRedis({ reuse: false, dir: join(stateDir, 'redis'), log });
   }

@@ -20,7 +20,7 @@ import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.
 import { LocalJobStore } from '../operator/adapters/local-job-store.js';
 import { mintNodeToken } from '../operator/coordination/tokens.js';
 import { startOperator } from '../operator/operator.js';
-import { redisConnection } from '../operator/redis-connection.js';
+import { redisConnection } from '../lib/infra/index.js';
 import { createObjectStore, formatS3Uri } from '../lib/storage/index.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { startEmbeddedServices } from './embedded-services.js';

@@ -212,7 +212,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     metrics,
     registry,
     isLeader: () => elector.isLeader(),
-    enqueue: (namespace, name) => enqueue(`${namespace}/${name}`),
+    enqueue: (namespace, name) => enqueue(jobKey({ namespace, name })),
     close: async (options = {}) => {
       for (const t of timers) clearInterval(t);
       await app.close();

@@ -8,6 +8,7 @@ import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import type { LabelingJob } from '../../labeling/app.js';
 import { clusterLabelingJobs } from '../../labeling/cluster-jobs.js';
 import { startLabeling } from '../../labeling/server.js';
+import { configuredRedisUrl } from '../../lib/infra/index.js';
 
 export const usage = `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
 
@@ -97,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     token,
     jobs,
     s3,
-    redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
+    redisUrl: values['redis-url'] ?? configuredRedisUrl(),
     port,
     host: values.host,
     ...(hasAuto

@@ -11,7 +11,7 @@ import { mintNodeToken } from '../../operator/coordination/tokens.js';
 import { startOperator, type OperatorConfig } from '../../operator/operator.js';
 import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector } from '../../operator/ports/leader-election.js';
-import { redisConnection } from '../../operator/redis-connection.js';
+import { redisConnection, redisUrl } from '../../lib/infra/index.js';
 
 export const usage = `Usage: edge-stl operator [options]
        edge-stl operator node-token NODE   Print NODE's agent token (needs EDGE_STL_AGENT_KEY)
@@ -162,7 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     jobs,
     ...(elector ? { elector } : {}),
     queue: new BullmqTrainingQueue({
-      connection: redisConnection(env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+      connection: redisConnection(redisUrl(env)),
       queueName: trainingQueueName(values.queue),
       log,
     }),

@@ -11,6 +11,7 @@ import { jobStoreResolver } from '../../cloud-trainer/job-stores.js';
 import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
 import type { TrainerConfig } from '../../cloud-trainer/config.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
+import { redisUrl } from '../../lib/infra/index.js';
 
 export const usage = `Usage: edge-stl trainer [options]
 
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
     throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   const config: TrainerConfig = {
-    redisUrl: values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: values['redis-url'] ?? redisUrl(),
     s3: s3ConfigFromEnv(),
     queueName: trainingQueueName(values.queue),
     queuePrefix: values.prefix,

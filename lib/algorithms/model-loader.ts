@@ -1,7 +1,7 @@
 import { ClassFactory } from '../algorithm/class-factory.js';
 import { ClassType } from '../algorithm/class-type.js';
 import type { BaseModel, BaseModelConstructor, Hyperparameters, TrainProgress } from '../algorithm/types.js';
-import { readManifest } from '../model-package/index.js';
+import { openModel } from '../algorithm/open-model.js';
 import { initBackend, type BackendChoice } from '../tf/backend.js';
 import './index.js';
 
@@ -17,18 +17,16 @@ export async function createModel(
 }
 
 /**
- * Loads a `model.zip` with the algorithm its manifest names; `overrides` are inference-time
- * hyperparameters (e.g. `score_threshold`).
+ * {@link openModel} on the chosen backend (initialised first), with the built-in algorithms
+ * registered; `overrides` are inference-time hyperparameters (e.g. `score_threshold`).
  */
 export async function loadModel(
   modelZip: string,
   backend: BackendChoice = 'auto',
   overrides: Hyperparameters = {},
 ): Promise<BaseModel> {
-  const manifest = await readManifest(modelZip);
-  const model = await createModel(manifest.algorithm, overrides, backend);
-  await model.load(modelZip);
-  return model;
+  await initBackend(backend);
+  return openModel(modelZip, { overrides: { ...overrides, backend } });
 }
 
 function fmtSeconds(s: number): string {

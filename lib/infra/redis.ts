@@ -4,9 +4,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { EdgeStlError } from '../errors/index.js';
-
-/** The default local Redis tried before spawning one. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+import { configuredRedisUrl, redisUrl } from './redis-connection.js';
 
 export interface EnsureRedisOptions {
   /** Redis to try first; defaults to `REDIS_URL`, then {@link DEFAULT_REDIS_URL}. */
@@ -38,12 +36,12 @@ export interface RedisHandle {
  */
 export async function ensureRedis(options: EnsureRedisOptions = {}): Promise<RedisHandle> {
   if (options.reuse === false) return spawnRedis(options);
-  const candidate = options.url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const candidate = options.url ?? redisUrl();
   if (await pingRedis(candidate)) {
     options.log?.info({ url: candidate }, 'Reusing Redis');
     return { url: candidate, spawned: false, stop: async () => {} };
   }
-  if (options.url !== undefined || process.env.REDIS_URL !== undefined) {
+  if (options.url !== undefined || configuredRedisUrl() !== undefined) {
     options.log?.warn({ url: candidate }, 'Configured Redis does not answer, spawning one');
   }
   return spawnRedis(options);

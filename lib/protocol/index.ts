@@ -1,2 +1,3 @@
 export * from './heartbeat.js';
 export * from './names.js';
+export * from './job-key.js';

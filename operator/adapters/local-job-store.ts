@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../lib/api/v1alpha1/index.js';
 import { toJson } from '../merge-diff.js';
 import type { JobEvent, JobRef, JobStore } from '../ports/job-store.js';
-import { jobKey, refOf } from '../ports/job-store.js';
+import { jobKey, parseJobKey, refOf } from '../ports/job-store.js';
 
 export interface LocalJobStoreOptions {
   /** Directory of job YAML files (one job per file); status files are written beside them. */
@@ -195,7 +195,7 @@ export class LocalJobStore implements JobStore {
   }
 
   private toJob(key: string, side: Sidecar): SingleTaskLearningJob {
-    const { namespace, name } = { namespace: key.split('/')[0], name: key.slice(key.indexOf('/') + 1) };
+    const { namespace, name } = parseJobKey(key);
     return {
       apiVersion: side.apiVersion,
       kind: side.kind,
@@ -228,8 +228,7 @@ export class LocalJobStore implements JobStore {
       const worth = (s: Sidecar | undefined): string =>
         s ? `${s.generation}|${s.deletionTimestamp ?? ''}|${s.finalizers.join(',')}` : '';
       if (worth(before) !== worth(side)) {
-        const [namespace, ...rest] = key.split('/');
-        this.onKey?.({ namespace, name: rest.join('/') });
+        this.onKey?.(parseJobKey(key));
       }
     }
   }
@@ -238,8 +237,7 @@ export class LocalJobStore implements JobStore {
     this.jobs.delete(key);
     this.sidecars.delete(key);
     await rm(join(this.opts.dir, base + STATUS_SUFFIX), { force: true });
-    const [namespace, ...rest] = key.split('/');
-    this.onKey?.({ namespace, name: rest.join('/') });
+    this.onKey?.(parseJobKey(key));
   }
 
   private entry(job: SingleTaskLearningJob): { key: string; base: string; side: Sidecar } | null {

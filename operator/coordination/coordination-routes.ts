@@ -10,7 +10,7 @@ import {
 } from '../../lib/protocol/heartbeat.js';
 import { specOf } from '../defaulted.js';
 import type { JobStore } from '../ports/job-store.js';
-import { jobKey } from '../ports/job-store.js';
+import { jobKey, parseJobKey } from '../ports/job-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { DesiredState, dropJob, heartbeatReplyJson, type ModelUrls } from './desired-state.js';
@@ -189,8 +189,7 @@ async function desiredJobs(
   if (!deps.jobs.synced() || deps.jobs.relisting()) return out;
   for (const key of reported) {
     if (served.has(key)) continue;
-    const [namespace, ...rest] = key.split('/');
-    out.push(dropJob({ namespace, name: rest.join('/') }));
+    out.push(dropJob(parseJobKey(key)));
   }
   return out;
 }

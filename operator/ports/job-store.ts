@@ -74,16 +74,7 @@ export class StatusRejectedError extends Error {
   }
 }
 
-/** `<ns>/<name>`. */
-export function jobKey(ref: JobRef): string {
-  return `${ref.namespace}/${ref.name}`;
-}
-
-/** Inverse of jobKey. */
-export function parseJobKey(key: string): JobRef {
-  const i = key.indexOf('/');
-  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
+export { jobKey, parseJobKey } from '../../lib/protocol/job-key.js';
 
 /** The ref of a stored job. */
 export function refOf(job: SingleTaskLearningJob): JobRef {

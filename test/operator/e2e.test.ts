@@ -15,7 +15,7 @@ import { runSimulatedCamera, type CameraStats } from '../../local/simulated-came
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { KubeJobStore } from '../../operator/adapters/kube-job-store.js';
 import { startOperator, type RunningOperator } from '../../operator/operator.js';
-import { redisConnection } from '../../operator/redis-connection.js';
+import { redisConnection } from '../../lib/infra/index.js';
 import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { testRedisUrl, testS3Config, testStore, uniqueBucket } from '../support/env.js';
 import { credentialsSecret, startFakeCluster } from './support/fake-cluster.js';

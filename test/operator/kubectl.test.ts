@@ -9,7 +9,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../../lib/storage/embedded-s3.
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { KubeJobStore } from '../../operator/adapters/kube-job-store.js';
 import { startOperator, type RunningOperator } from '../../operator/operator.js';
-import { redisConnection } from '../../operator/redis-connection.js';
+import { redisConnection } from '../../lib/infra/index.js';
 import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { testRedisUrl } from '../support/env.js';
 import { k8sTools } from '../support/k8s-tools.js';

@@ -15,7 +15,7 @@ import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-que
 import { KubeJobStore } from '../../operator/adapters/kube-job-store.js';
 import { mintNodeToken } from '../../operator/coordination/tokens.js';
 import { startOperator, type RunningOperator } from '../../operator/operator.js';
-import { redisConnection } from '../../operator/redis-connection.js';
+import { redisConnection } from '../../lib/infra/index.js';
 import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { testRedisUrl, testStore, uniqueBucket } from '../support/env.js';
 import { onlyBucket } from '../support/only-bucket-store.js';

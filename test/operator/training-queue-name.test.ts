@@ -8,7 +8,7 @@ import {
   type TrainingJobData,
 } from '../../lib/queue/training-queue.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
-import { redisConnection } from '../../operator/redis-connection.js';
+import { redisConnection } from '../../lib/infra/index.js';
 import { testRedisUrl } from '../support/env.js';
 
 const data: TrainingJobData = {

@@ -13,7 +13,7 @@ import { KubeJobStore } from '../../../operator/adapters/kube-job-store.js';
 import { KubeLeaseElector } from '../../../operator/adapters/kube-lease-elector.js';
 import { mintNodeToken } from '../../../operator/coordination/tokens.js';
 import { startOperator, type OperatorConfig, type RunningOperator } from '../../../operator/operator.js';
-import { redisConnection } from '../../../operator/redis-connection.js';
+import { redisConnection } from '../../../lib/infra/index.js';
 import type { FakeKubeApiServer, KObj } from '../../support/fake-kube-apiserver.js';
 import { testRedisUrl, testS3Config, testStore, uniqueBucket } from '../../support/env.js';
 import { credentialsSecret, kubeConfigFor, startFakeCluster } from './fake-cluster.js';
