@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
+import { opsRoutes } from '../lib/http/ops-routes.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgent } from './agent.js';
 import { IMAGE_TYPES, inspectImage } from './image-input.js';
@@ -84,14 +85,6 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
     reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
   );
 
-  app.get(
-    '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({
-      status: 'ok',
-    }),
-  );
-
   const ReadyReply = Type.Object({
     status: Type.String(),
     reason: Type.Optional(Type.String()),
@@ -104,16 +97,16 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
       }),
     ),
   });
-  app.get('/readyz', { schema: { response: { 200: ReadyReply, 503: ReadyReply } } }, async (_req, reply) => {
-    const reason = agent.notReadyReason();
-    const jobs = agent.describeJobs();
-    if (reason) return reply.code(503).send({ status: 'not-ready', reason, jobs });
-    return { status: 'ready', jobs };
-  });
-
-  app.get('/metrics', async (_req, reply) => {
-    reply.type(agent.metrics.registry.contentType);
-    return agent.metrics.text();
+  await app.register(opsRoutes, {
+    readiness: () => {
+      const reason = agent.notReadyReason();
+      const jobs = agent.describeJobs();
+      return reason
+        ? { ready: false, body: { status: 'not-ready', reason, jobs } }
+        : { ready: true, body: { status: 'ready', jobs } };
+    },
+    registry: agent.metrics.registry,
+    readyReply: ReadyReply,
   });
 
   // /v1/infer in its own context, so the bearer check covers it alone. The counting hooks come
