@@ -51,8 +51,4 @@ export class TrainerMetrics {
     help: 'Checkpoints written to the scratch prefix',
     registers: [this.registry],
   });
-
-  async render(): Promise<string> {
-    return this.registry.metrics();
-  }
 }

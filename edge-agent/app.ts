@@ -1,8 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
+import { opsRoutes } from '../lib/http/ops-routes.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgent } from './agent.js';
 import { IMAGE_TYPES, inspectImage } from './image-input.js';
@@ -84,14 +85,6 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
     reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
   );
 
-  app.get(
-    '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({
-      status: 'ok',
-    }),
-  );
-
   const ReadyReply = Type.Object({
     status: Type.String(),
     reason: Type.Optional(Type.String()),
@@ -104,53 +97,61 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
       }),
     ),
   });
-  app.get('/readyz', { schema: { response: { 200: ReadyReply, 503: ReadyReply } } }, async (_req, reply) => {
-    const reason = agent.notReadyReason();
-    const jobs = agent.describeJobs();
-    if (reason) return reply.code(503).send({ status: 'not-ready', reason, jobs });
-    return { status: 'ready', jobs };
-  });
-
-  app.get('/metrics', async (_req, reply) => {
-    reply.type(agent.metrics.registry.contentType);
-    return agent.metrics.text();
-  });
-
-  app.post<{ Querystring: InferQuery }>(
-    '/v1/infer',
-    {
-      bodyLimit: limits.maxImageBytes,
-      schema: {
-        querystring: InferQuery,
-        response: { 200: Type.Union([InferReply, PredictDictReply]), ...errorReplies },
-      },
-      onRequest: async (req) => {
-        agent.metrics.inflight.inc();
-        if (apiToken && !bearerMatches(req.headers.authorization, apiToken)) {
-          throw new AgentError(401, 'UNAUTHORIZED', 'missing or wrong bearer token');
-        }
-        if (agent.closing) throw new AgentError(503, 'SHUTTING_DOWN', 'the agent is shutting down');
-      },
-      onResponse: async (_req, reply) => {
-        agent.metrics.inflight.dec();
-        agent.metrics.requests.inc({ status: String(reply.statusCode) });
-      },
+  await app.register(opsRoutes, {
+    readiness: () => {
+      const reason = agent.notReadyReason();
+      const jobs = agent.describeJobs();
+      return reason
+        ? { ready: false, body: { status: 'not-ready', reason, jobs } }
+        : { ready: true, body: { status: 'ready', jobs } };
     },
-    async (req, reply) => {
-      const { data, name } = await readImageBody(req);
-      const image = await inspectImage(data, limits);
-      const format = req.query.format ?? 'detections';
-      const result = await agent.infer({
-        image,
-        format,
-        signal: clientGone(reply),
-        ...(req.query.job ? { job: req.query.job } : {}),
-        ...(name ? { name } : {}),
+    registry: agent.metrics.registry,
+    readyReply: ReadyReply,
+  });
+
+  // /v1/infer in its own context, so the bearer check covers it alone. The counting hooks come
+  // first: a refused request is counted in and out like any other (inflight never goes negative).
+  await app.register(async (infer) => {
+    infer.addHook('onRequest', async () => {
+      agent.metrics.inflight.inc();
+    });
+    infer.addHook('onResponse', async (_req, reply) => {
+      agent.metrics.inflight.dec();
+      agent.metrics.requests.inc({ status: String(reply.statusCode) });
+    });
+    if (apiToken)
+      await infer.register(bearerAuth, {
+        verify: (token) => secretMatches(token, apiToken),
+        unauthorizedBody: { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' },
       });
-      if (format === 'ianvs') return result.predictDict;
-      return { model: result.model, detections: result.detections, latencyMs: result.latencyMs };
-    },
-  );
+    infer.post<{ Querystring: InferQuery }>(
+      '/v1/infer',
+      {
+        bodyLimit: limits.maxImageBytes,
+        schema: {
+          querystring: InferQuery,
+          response: { 200: Type.Union([InferReply, PredictDictReply]), ...errorReplies },
+        },
+        onRequest: async () => {
+          if (agent.closing) throw new AgentError(503, 'SHUTTING_DOWN', 'the agent is shutting down');
+        },
+      },
+      async (req, reply) => {
+        const { data, name } = await readImageBody(req);
+        const image = await inspectImage(data, limits);
+        const format = req.query.format ?? 'detections';
+        const result = await agent.infer({
+          image,
+          format,
+          signal: clientGone(reply),
+          ...(req.query.job ? { job: req.query.job } : {}),
+          ...(name ? { name } : {}),
+        });
+        if (format === 'ianvs') return result.predictDict;
+        return { model: result.model, detections: result.detections, latencyMs: result.latencyMs };
+      },
+    );
+  });
 }
 
 /** The image bytes of a raw or multipart request; anything else is 415. */
@@ -195,14 +196,6 @@ function clientGone(reply: FastifyReply): AbortSignal {
   };
   res.once('close', onClose);
   return controller.signal;
-}
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/i.exec(header ?? '');
-  if (!m) return false;
-  const given = Buffer.from(m[1]);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Fastify's own errors keep their status; they get our codes and a message without internals. */

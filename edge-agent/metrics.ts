@@ -156,8 +156,4 @@ export class AgentMetrics {
       this.activeVersions.delete(job);
     }
   }
-
-  async text(): Promise<string> {
-    return this.registry.metrics();
-  }
 }

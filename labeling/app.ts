@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
-import { bearerToken, tokenMatches } from './auth.js';
+import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
 import type { IndexLocation, LabeledIndex } from './labeled-index.js';
 import type { LabelingMetrics } from './labeling-metrics.js';
 import { readSample, readSampleImage, saveLabels } from './label-writer.js';
@@ -97,7 +97,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
     '/api/login',
     { schema: { body: LoginBody, response: { 200: LoginReply, 401: ErrorReply } } },
     async (req, reply) => {
-      if (!tokenMatches(req.body.token, options.token))
+      if (!secretMatches(req.body.token, options.token))
         return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'wrong token' });
       return { ok: true };
     },
@@ -105,10 +105,9 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
 
   // Everything under /api except login needs the token.
   await app.register(async (api) => {
-    api.addHook('onRequest', async (req, reply) => {
-      if (!tokenMatches(bearerToken(req.headers.authorization), options.token)) {
-        return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
-      }
+    await api.register(bearerAuth, {
+      verify: (token) => secretMatches(token, options.token),
+      unauthorizedBody: { error: 'UNAUTHORIZED', message: 'a valid bearer token is required' },
     });
     api.get('/api/jobs', { schema: { response: { 200: JobsReply } } }, async () => ({
       jobs: (await options.jobs()).map((j) => ({

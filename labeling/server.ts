@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { Type } from '@sinclair/typebox';
+import { opsRoutes } from '../lib/http/ops-routes.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
@@ -71,17 +71,10 @@ export async function startLabeling(config: LabelingConfig): Promise<LabelingSer
     bodyLimit: 1024 * 1024,
   }) as unknown as FastifyInstance;
   let closing = false;
-  app.get(
-    '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.String() }) } } },
-    async () => ({ status: 'ok' }),
-  );
-  app.get('/readyz', async (_req, reply) =>
-    closing ? reply.code(503).send({ status: 'closing' }) : { status: 'ready' },
-  );
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  await app.register(opsRoutes, {
+    readiness: () => ({ ready: !closing, body: { status: closing ? 'closing' : 'ready' } }),
+    registry: metrics.registry,
+  });
   await app.register(labelingApp, {
     store,
     bucket: config.bucket,

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { opsRoutes } from '../lib/http/ops-routes.js';
 import { coordinationRoutes, type CoordinationDeps } from './coordination/coordination-routes.js';
 import type { OperatorMetrics } from './metrics.js';
 
@@ -26,14 +27,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     bodyLimit: 1 << 20,
     return503OnClosing: true,
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) =>
-    deps.ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
-  );
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  await app.register(opsRoutes, { readiness: deps.ready, registry: deps.metrics.registry });
   await app.register(coordinationRoutes, deps.coordination);
   return app;
 }

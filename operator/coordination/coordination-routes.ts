@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { bearerAuth } from '../../lib/http/bearer-auth.js';
 import { Type } from '@sinclair/typebox';
 import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
 import {
@@ -73,16 +74,21 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   const desired = new DesiredState(() => deps.jobs.list(), deps.urls);
   app.decorateRequest('nodeLabels', null);
   app.decorateRequest('leadership', null);
-  // onRequest: a caller that is not the node it names is turned away before its body is read.
-  app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
+  // onRequest hooks run in the order added: a standby or an unsynced cache answers 503 before any
+  // token is looked at (agents retry elsewhere), then a caller that is not the node it names is
+  // turned away (401) before its body is read, then the per-node rate limit and Node lookup.
+  app.addHook('onRequest', async (req, reply) => {
     if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
     if (!deps.jobs.synced()) return reply.code(503).send({ error: 'job cache not synced yet' });
     (req as unknown as { leadership: AbortSignal | null }).leadership = deps.leadership?.() ?? null;
+  });
+  // The token is per node (a lookup, not one shared secret): verify gets the node from the URL.
+  await app.register(bearerAuth, {
+    verify: (token, req) => deps.tokens.verify((req.params as { node: string }).node, token),
+    unauthorizedBody: { error: 'invalid token for this node' },
+  });
+  app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     const node = req.params.node;
-    const auth = req.headers.authorization;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    if (!(await deps.tokens.verify(node, token)))
-      return reply.code(401).send({ error: 'invalid token for this node' });
     if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
       return reply.code(429).header('retry-after', '1').send({ error: 'too many calls from this node' });
     const labels = await nodeLabels(deps, node);

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretMatches } from '../../lib/http/bearer-auth.js';
 import type { JobStore } from '../ports/job-store.js';
 
 /**
@@ -19,12 +20,6 @@ export function mintNodeToken(key: string, node: string): string {
   return TOKEN_PREFIX + createHmac('sha256', key).update(`edge-stl-node:${node}`).digest('base64url');
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Checks agent bearer tokens; the per-node Secret is re-read at most every `ttlMs`. */
 export class TokenVerifier {
   private cached: { at: number; tokens: Record<string, string> } | null = null;
@@ -43,12 +38,12 @@ export class TokenVerifier {
   /** True when `token` is the token of `node` (and of no other node). */
   async verify(node: string, token: string | undefined): Promise<boolean> {
     if (!token) return false;
-    if (this.config.nodeKey && same(mintNodeToken(this.config.nodeKey, node), token)) return true;
+    if (this.config.nodeKey && secretMatches(token, mintNodeToken(this.config.nodeKey, node))) return true;
     if (this.config.tokensSecret) {
       const tokens = await this.tokens();
       // Own properties only: a node named `__proto__` or `constructor` is just an unknown node.
       const perNode = Object.hasOwn(tokens, node) ? tokens[node] : undefined;
-      if (typeof perNode === 'string' && perNode.length > 0 && same(perNode, token)) return true;
+      if (typeof perNode === 'string' && perNode.length > 0 && secretMatches(token, perNode)) return true;
     }
     return false;
   }
