@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
-import type { Logger } from 'pino';
 import { EdgeStlError } from '../errors/index.js';
 import { extractZip, ModelPackageError, type ModelPackageLimits } from '../model-package/index.js';
-import { downloadWithResume } from '../net/download.js';
+import { downloadWithResume, type DownloadOptions } from '../net/download.js';
 import { DatasetError } from './dataset-error.js';
 import { readIndexLines } from './index-file.js';
 
@@ -31,19 +30,15 @@ export function defaultDatasetsDir(env: NodeJS.ProcessEnv = process.env): string
   return join(cache ?? join(homedir(), '.cache'), 'edge-stl', 'datasets');
 }
 
-export interface PullDatasetOptions {
+/** Download settings pass straight through (attempts, backoff, progress, signal, log). */
+export interface PullDatasetOptions extends Pick<
+  DownloadOptions,
+  'onProgress' | 'signal' | 'log' | 'attempts' | 'baseBackoffMs'
+> {
   /** Where datasets live; the dataset lands in `<dir>/<name>`. */
   dir: string;
   /** The archive's URL (a mirror); default the dataset's public URL. */
   url?: string;
-  /** Download progress (bytes so far, total when known). */
-  onProgress?: (bytes: number, total: number | null) => void;
-  signal?: AbortSignal;
-  log?: Logger;
-  /** Download attempts, each resuming where the last broke. */
-  attempts?: number;
-  /** Backoff between attempts (tests shorten it). */
-  baseBackoffMs?: number;
 }
 
 export interface PulledDataset {
@@ -88,14 +83,15 @@ export async function pullDataset(
   await mkdir(dir, { recursive: true });
   await removeStaleStaging(dir, name);
   const archive = join(dir, `${name}.zip`);
+  const { onProgress, signal, log, attempts, baseBackoffMs } = options;
   const { requests } = await downloadWithResume(options.url ?? spec.url, archive, {
     what: 'dataset',
     maxBytes: DATASET_ARCHIVE_LIMITS.maxTotalBytes,
-    ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
-    ...(options.baseBackoffMs !== undefined ? { baseBackoffMs: options.baseBackoffMs } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    onProgress,
+    signal,
+    log,
+    attempts,
+    baseBackoffMs,
   });
   const staging = await mkdtemp(join(dir, `.${name}.unpack-`));
   try {
