@@ -3,7 +3,7 @@
  * `detect()` in a fresh process (no training, no HTTP), printed as JSON for bench/edge.ts.
  */
 import { readFile } from 'node:fs/promises';
-import { FpnModel } from '../lib/algorithms/fpn/index.js';
+import { FpnModel } from '../lib/builtin-algorithms/fpn/index.js';
 
 const [zip, imagePath, runsArg] = process.argv.slice(2);
 const image = await readFile(imagePath);

@@ -3,5 +3,5 @@
  * library does not start TF.js; the trainer CLI, the labeling teacher and tests call it once.
  */
 export async function registerTrainerAlgorithms(): Promise<void> {
-  await import('../lib/algorithms/fpn/index.js');
+  await import('../lib/builtin-algorithms/fpn/index.js');
 }

@@ -1,4 +1,4 @@
-import { modelFor } from '../lib/algorithm/index.js';
+import { modelFor } from '../lib/algorithm-api/index.js';
 import type { Dataset } from '../lib/dataset/types.js';
 import { readManifest, sha256File } from '../lib/model-package/index.js';
 import type { ModelRef } from '../lib/queue/training-queue.js';

@@ -1,5 +1,5 @@
-import { ClassFactory, ClassType } from '../lib/algorithm/index.js';
-import type { BaseModel, BaseModelConstructor, Hyperparameters } from '../lib/algorithm/types.js';
+import { ClassFactory, ClassType } from '../lib/algorithm-api/index.js';
+import type { BaseModel, BaseModelConstructor, Hyperparameters } from '../lib/algorithm-api/types.js';
 import { TrainingInputError } from './training-input-error.js';
 
 /**

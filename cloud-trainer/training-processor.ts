@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
-import type { BaseModel, TrainProgress } from '../lib/algorithm/types.js';
+import type { BaseModel, TrainProgress } from '../lib/algorithm-api/types.js';
 import { UsageError } from '../lib/errors/index.js';
 import type { Logger } from '../lib/log.js';
 import { RoundCancelledError, type RoundCancellationWatch } from '../lib/queue/round-cancellation.js';

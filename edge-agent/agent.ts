@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm/index.js';
+import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm-api/index.js';
 import type { DesiredJob, HeartbeatReply, HeartbeatRequest, JobKey } from '../lib/protocol/index.js';
 import { jobKey, parseJobKey } from '../lib/protocol/index.js';
 import type { Fetch } from '../lib/net/trusted-fetch.js';

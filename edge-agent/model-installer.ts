@@ -8,7 +8,7 @@ import {
   openModel,
   type BaseModel,
   type BaseModelConstructor,
-} from '../lib/algorithm/index.js';
+} from '../lib/algorithm-api/index.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import type { ModelManifest } from '../lib/model-package/manifest.js';
 import { readManifest, readModelPackage, sha256File } from '../lib/model-package/index.js';

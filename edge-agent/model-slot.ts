@@ -1,4 +1,4 @@
-import type { BaseModel } from '../lib/algorithm/index.js';
+import type { BaseModel } from '../lib/algorithm-api/index.js';
 import type { ModelManifest } from '../lib/model-package/manifest.js';
 
 /** A loaded model and what identifies it. */

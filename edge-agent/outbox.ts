@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Detection } from '../lib/algorithm/index.js';
+import type { Detection } from '../lib/algorithm-api/index.js';
 import { assertJobKey, assertName, isValidName, jobKey, type JobKey } from '../lib/protocol/index.js';
 import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
 

@@ -1,4 +1,4 @@
-import type { Detection, PredictDict } from '../lib/algorithm/index.js';
+import type { Detection, PredictDict } from '../lib/algorithm-api/index.js';
 
 /** Ianvs scores boxes in the frame where the image's short side is this many pixels. */
 export const IANVS_SHORT_SIDE = 640;

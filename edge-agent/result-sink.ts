@@ -1,6 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Detection } from '../lib/algorithm/index.js';
+import type { Detection } from '../lib/algorithm-api/index.js';
 import { sleep } from '../lib/sleep.js';
 import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
-import { ClassFactory, ClassType, type HardExampleFilter } from '../lib/algorithm/index.js';
-import type { Detection } from '../lib/algorithm/index.js';
+import { ClassFactory, ClassType, type HardExampleFilter } from '../lib/algorithm-api/index.js';
+import type { Detection } from '../lib/algorithm-api/index.js';
 import type { SamplingSettings } from '../lib/protocol/index.js';
 
 /** Why an image was kept or not. */

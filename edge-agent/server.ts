@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { BaseModelConstructor } from '../lib/algorithm/index.js';
+import type { BaseModelConstructor } from '../lib/algorithm-api/index.js';
 import { UsageError } from '../lib/errors/index.js';
 import { createLogger } from '../lib/log.js';
 import { fetchTrusting } from '../lib/net/trusted-fetch.js';

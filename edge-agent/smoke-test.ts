@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { BaseModel, Detection } from '../lib/algorithm/index.js';
+import type { BaseModel, Detection } from '../lib/algorithm-api/index.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 
 /** A model that failed its smoke test; `message` says how. */

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openModel } from '../lib/algorithm/index.js';
-import type { Detection } from '../lib/algorithm/types.js';
+import { openModel } from '../lib/algorithm-api/index.js';
+import type { Detection } from '../lib/algorithm-api/types.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { SHA256_METADATA_KEY } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';

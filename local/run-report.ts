@@ -1,7 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelRecord, SingleTaskLearningJob } from '../lib/api/v1alpha1/index.js';
-import { loadModel } from '../lib/algorithms/model-loader.js';
+import { loadModel } from '../lib/builtin-algorithms/model-loader.js';
 import { loadDataset } from '../lib/dataset/index.js';
 import type { HeartbeatRequest } from '../lib/protocol/index.js';
 import { parseS3Uri, type ObjectStore } from '../lib/storage/index.js';

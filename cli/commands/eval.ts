@@ -1,4 +1,4 @@
-import { loadModel } from '../../lib/algorithms/model-loader.js';
+import { loadModel } from '../../lib/builtin-algorithms/model-loader.js';
 import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { loadModel } from '../../lib/algorithms/model-loader.js';
+import { loadModel } from '../../lib/builtin-algorithms/model-loader.js';
 import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createModel, progressReporter } from '../../lib/algorithms/model-loader.js';
+import { createModel, progressReporter } from '../../lib/builtin-algorithms/model-loader.js';
 import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
 import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
 import { loadDataset } from '../../lib/dataset/index.js';

@@ -1,4 +1,4 @@
-import { ClassFactory } from '../../lib/algorithm/index.js';
+import { ClassFactory } from '../../lib/algorithm-api/index.js';
 import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { trainingQueueName } from '../../lib/queue/training-queue.js';
 import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';

@@ -1,8 +1,6 @@
 import yaml from 'js-yaml';
+import type { Hyperparameters } from '../algorithm-api/types.js';
 import { UsageError } from '../errors/index.js';
-
-/** Hyperparameters as YAML gives them: a free map of scalars and lists. */
-export type Hyperparameters = Record<string, unknown>;
 
 /**
  * Parses repeated `--hp key=value` flags. Values parse as a YAML scalar would

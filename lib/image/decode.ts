@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
-import type { ImageSource } from '../algorithm/types.js';
+import type { ImageSource } from '../algorithm-api/types.js';
 import { CorruptImageError } from './corrupt-image-error.js';
 
 /** Formats the detector accepts. */

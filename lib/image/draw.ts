@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import type { Detection, ImageSource } from '../algorithm/types.js';
+import type { Detection, ImageSource } from '../algorithm-api/types.js';
 import { escapeXml } from '../text/escape-xml.js';
 import { CorruptImageError } from './corrupt-image-error.js';
 

@@ -15,7 +15,7 @@
  *   macro-averaged over classes that have ground truth or predictions; mAP over classes that have
  *   ground truth. With nothing to average, both are 0.
  */
-import type { Box } from '../algorithm/types.js';
+import type { Box } from '../algorithm-api/types.js';
 
 /** A ground-truth box. */
 export interface GroundTruthBox {

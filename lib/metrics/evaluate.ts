@@ -1,4 +1,4 @@
-import type { PredictDict } from '../algorithm/types.js';
+import type { PredictDict } from '../algorithm-api/types.js';
 import type { Dataset } from '../dataset/types.js';
 import { readVocFile } from '../dataset/voc.js';
 import { f1AtIou, vocMap50, type GroundTruthBox, type PredictedBox } from './detection-metrics.js';

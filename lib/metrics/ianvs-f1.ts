@@ -24,7 +24,7 @@
  * on {@link ianvsF1Score}).
  */
 import { basename } from 'node:path';
-import type { PredictDict } from '../algorithm/types.js';
+import type { PredictDict } from '../algorithm-api/types.js';
 import { readVocFileSync } from '../dataset/voc.js';
 import type { VocAnnotation } from '../dataset/types.js';
 import { IANVS_SHORT_SIDE, ianvsGroundTruthBox } from './ianvs-frame.js';

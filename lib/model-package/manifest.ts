@@ -1,4 +1,4 @@
-import type { Hyperparameters } from '../cli/hyperparameters.js';
+import type { Hyperparameters } from '../algorithm-api/types.js';
 
 /** Version of the `manifest.json` format inside `model.zip`. */
 export const MODEL_MANIFEST_FORMAT = 1;

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors/index.js';
-import type { Hyperparameters, TrainProgress } from '../algorithm/types.js';
+import type { Hyperparameters, TrainProgress } from '../algorithm-api/types.js';
 
 /**
  * The default BullMQ queue that carries training rounds from the operator to the trainers. Both

@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassFactory, ClassType, type BaseModelConstructor } from '../../lib/algorithm/index.js';
+import { ClassFactory, ClassType, type BaseModelConstructor } from '../../lib/algorithm-api/index.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { BenchmarkingJob } from './config.js';
 import { allRank, formatRankCsv, selectedRank, type RankTable, type TestCaseResult } from './rank.js';
 import { expandTestCases, type TestCase } from './test-cases.js';
-import '../../lib/algorithms/index.js';
+import '../../lib/builtin-algorithms/index.js';
 
 export interface BenchmarkOutcome {
   results: TestCaseResult[];

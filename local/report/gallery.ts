@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { loadModel } from '../../lib/algorithms/model-loader.js';
+import { loadModel } from '../../lib/builtin-algorithms/model-loader.js';
 import { readVocFile, type DatasetSample, type VocObject } from '../../lib/dataset/index.js';
 import { drawDetections } from '../../lib/image/index.js';
 import { readManifest } from '../../lib/model-package/index.js';

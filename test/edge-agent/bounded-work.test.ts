@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { packWithoutOnnx } from '../../lib/algorithms/fpn/model-zip.js';
+import { packWithoutOnnx } from '../../lib/builtin-algorithms/fpn/model-zip.js';
 import { readManifest } from '../../lib/model-package/index.js';
 import type { RunningEdgeAgent } from '../../edge-agent/server.js';
 import {

@@ -1,4 +1,4 @@
-import type { Detection } from '../../lib/algorithm/index.js';
+import type { Detection } from '../../lib/algorithm-api/index.js';
 import { Sampler } from '../../edge-agent/sampler.js';
 
 const det = (score: number): Detection => ({

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
-import { ClassFactory, ClassType } from '../../lib/algorithm/index.js';
+import { writeSyntheticDataset } from '../../lib/builtin-algorithms/fpn/index.js';
+import { ClassFactory, ClassType } from '../../lib/algorithm-api/index.js';
 import { createLogger } from '../../lib/log.js';
 import { loadBenchmarkingJob } from '../../local/ianvs/config.js';
 import { runBenchmark } from '../../local/ianvs/runner.js';

@@ -11,7 +11,7 @@ import type { TerminalView, ViewState } from '../../local/terminal-view.js';
 import { runUp, type UpOptions } from '../../local/up.js';
 import { ARTIFACTS_DIR, launchChromium } from '../support/browser.js';
 import { uniqueBucket } from '../support/env.js';
-import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
+import { writeSyntheticDataset } from '../../lib/builtin-algorithms/fpn/index.js';
 
 /** The loop end to end on tiny generated data: two rounds, two agents, report and resume. */
 describe('edge-stl up (tiny profile)', () => {

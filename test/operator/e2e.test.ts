@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
-import { writeSyntheticDataset } from '../../lib/algorithms/fpn/index.js';
+import { writeSyntheticDataset } from '../../lib/builtin-algorithms/fpn/index.js';
 import { createLogger } from '../../lib/log.js';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { startTrainer, type Trainer } from '../../cloud-trainer/trainer-worker.js';

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticDataset, type SyntheticDataset } from '../../lib/algorithms/fpn/synthetic-dataset.js';
+import { writeSyntheticDataset, type SyntheticDataset } from '../../lib/builtin-algorithms/fpn/synthetic-dataset.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RUN_CLI = join(REPO_ROOT, 'test/cloud-trainer/fixtures/run-cli.ts');

@@ -116,7 +116,7 @@ export type RolloutPhase = (typeof ROLLOUT_PHASE_VALUES)[number];
  */
 export interface AlgorithmSpec {
   /**
-   * ClassFactory alias of the algorithm (lib/algorithm), e.g. FPN.
+   * ClassFactory alias of the algorithm (lib/algorithm-api), e.g. FPN.
    * @defaultValue `"FPN"`
    */
   name?: string;
@@ -771,7 +771,7 @@ export interface SingleTaskLearningJob {
  */
 export interface DefaultedAlgorithmSpec {
   /**
-   * ClassFactory alias of the algorithm (lib/algorithm), e.g. FPN.
+   * ClassFactory alias of the algorithm (lib/algorithm-api), e.g. FPN.
    * @defaultValue `"FPN"`
    */
   name: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import '../../../lib/algorithms/index.js';
+import '../../../lib/builtin-algorithms/index.js';
 import { createLogger } from '../../../lib/log.js';
 import type { HeartbeatReply, HeartbeatRequest } from '../../../lib/protocol/index.js';
 import type { EdgeAgentOptions } from '../../../edge-agent/config.js';

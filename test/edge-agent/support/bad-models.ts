@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
-import { ClassFactory, ClassType, type BaseModel, type Detection } from '../../../lib/algorithm/index.js';
+import { ClassFactory, ClassType, type BaseModel, type Detection } from '../../../lib/algorithm-api/index.js';
 import {
   MODEL_MANIFEST_FORMAT,
   writeModelPackage,

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ClassFactory, ClassType, type Detection, type ImageSource } from '../../../lib/algorithm/index.js';
+import { ClassFactory, ClassType, type Detection, type ImageSource } from '../../../lib/algorithm-api/index.js';
 import { MODEL_MANIFEST_FORMAT, writeModelPackage } from '../../../lib/model-package/index.js';
 
 export const SLOW_ALIAS = 'EdgeAgentTestSlow';

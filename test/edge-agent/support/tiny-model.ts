@@ -8,11 +8,11 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FpnModel, writeSyntheticDataset } from '../../../lib/algorithms/fpn/index.js';
+import { FpnModel, writeSyntheticDataset } from '../../../lib/builtin-algorithms/fpn/index.js';
 import { loadDataset } from '../../../lib/dataset/index.js';
 import { sha256File } from '../../../lib/model-package/index.js';
 
-const FPN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../lib/algorithms/fpn');
+const FPN_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../lib/builtin-algorithms/fpn');
 
 export interface TinyModel {
   path: string;

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../cli/commands/dataset.js';
-import { writeSyntheticDataset } from '../../../lib/algorithms/fpn/synthetic-dataset.js';
+import { writeSyntheticDataset } from '../../../lib/builtin-algorithms/fpn/synthetic-dataset.js';
 import { checkDataset, checkIndex } from '../../../lib/dataset/check.js';
 import { formatVoc, readVocFile } from '../../../lib/dataset/index.js';
 

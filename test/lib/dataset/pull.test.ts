@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { run } from '../../../cli/commands/dataset.js';
-import { writeSyntheticDataset } from '../../../lib/algorithms/fpn/synthetic-dataset.js';
+import { writeSyntheticDataset } from '../../../lib/builtin-algorithms/fpn/synthetic-dataset.js';
 import { byteProgressBar } from '../../../lib/cli/byte-progress.js';
 import { checkDataset } from '../../../lib/dataset/check.js';
 import { DatasetArchiveError, defaultDatasetsDir, pullDataset } from '../../../lib/dataset/pull.js';

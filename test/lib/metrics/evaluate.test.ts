@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PredictDict } from '../../../lib/algorithm/types.js';
+import type { PredictDict } from '../../../lib/algorithm-api/types.js';
 import { formatVoc, loadDataset, type Dataset } from '../../../lib/dataset/index.js';
 import { syntheticPcbSplit } from '../../support/synthetic-pcb.js';
 import {

@@ -6,7 +6,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PredictDict } from '../../../lib/algorithm/types.js';
+import type { PredictDict } from '../../../lib/algorithm-api/types.js';
 import { DatasetError, formatVoc } from '../../../lib/dataset/index.js';
 import type { VocObject } from '../../../lib/dataset/types.js';
 import {

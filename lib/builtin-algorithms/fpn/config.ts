@@ -1,4 +1,4 @@
-import type { Hyperparameters } from '../../algorithm/types.js';
+import type { Hyperparameters } from '../../algorithm-api/types.js';
 import { UsageError } from '../../errors/index.js';
 
 /** Backbones selectable by the `backbone` hyperparameter. */

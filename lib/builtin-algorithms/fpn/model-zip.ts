@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Hyperparameters } from '../../algorithm/types.js';
+import type { Hyperparameters } from '../../algorithm-api/types.js';
 import { MODEL_MANIFEST_FORMAT, type ModelManifest } from '../../model-package/manifest.js';
 import { MANIFEST_ENTRY, readModelPackage, writeModelPackage } from '../../model-package/index.js';
 

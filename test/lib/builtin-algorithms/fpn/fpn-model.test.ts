@@ -7,15 +7,15 @@ import {
   ClassType,
   type BaseModelConstructor,
   type TrainProgress,
-} from '../../../../lib/algorithm/index.js';
-import '../../../../lib/algorithms/index.js';
-import { FpnModel } from '../../../../lib/algorithms/fpn/index.js';
+} from '../../../../lib/algorithm-api/index.js';
+import '../../../../lib/builtin-algorithms/index.js';
+import { FpnModel } from '../../../../lib/builtin-algorithms/fpn/index.js';
 import {
   writeSyntheticDataset,
   type SyntheticDataset,
-} from '../../../../lib/algorithms/fpn/synthetic-dataset.js';
-import { readCheckpoint } from '../../../../lib/algorithms/fpn/checkpoint.js';
-import type { PredictDict } from '../../../../lib/algorithm/index.js';
+} from '../../../../lib/builtin-algorithms/fpn/synthetic-dataset.js';
+import { readCheckpoint } from '../../../../lib/builtin-algorithms/fpn/checkpoint.js';
+import type { PredictDict } from '../../../../lib/algorithm-api/index.js';
 import { loadDataset, type Dataset } from '../../../../lib/dataset/index.js';
 import { readManifest } from '../../../../lib/model-package/index.js';
 import { CorruptImageError } from '../../../../lib/image/index.js';

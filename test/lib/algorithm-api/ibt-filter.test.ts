@@ -1,4 +1,4 @@
-import { ClassFactory, ClassType, IBTFilter } from '../../../lib/algorithm/index.js';
+import { ClassFactory, ClassType, IBTFilter } from '../../../lib/algorithm-api/index.js';
 
 describe('IBTFilter', () => {
   const boxes = (...scores: number[]) => scores.map((score) => ({ score }));

@@ -2,8 +2,8 @@ import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ClassFactory } from '../../algorithm/class-factory.js';
-import { ClassType } from '../../algorithm/class-type.js';
+import { ClassFactory } from '../../algorithm-api/class-factory.js';
+import { ClassType } from '../../algorithm-api/class-type.js';
 import type {
   BaseModel,
   Detection,
@@ -12,7 +12,7 @@ import type {
   ImageSource,
   PredictDict,
   TrainOptions,
-} from '../../algorithm/types.js';
+} from '../../algorithm-api/types.js';
 import type { Dataset } from '../../dataset/types.js';
 import { EdgeStlError } from '../../errors/index.js';
 import { loadImage, resizedSize, type ResizedImage } from '../../image/decode.js';

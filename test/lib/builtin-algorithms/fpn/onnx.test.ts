@@ -6,14 +6,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FpnModel } from '../../../../lib/algorithms/fpn/index.js';
-import { FpnWorkerPool } from '../../../../lib/algorithms/fpn/detector-pool.js';
+import { FpnModel } from '../../../../lib/builtin-algorithms/fpn/index.js';
+import { FpnWorkerPool } from '../../../../lib/builtin-algorithms/fpn/detector-pool.js';
 import { evaluateMetrics } from '../../../../lib/metrics/evaluate.js';
 import { loadDataset, type Dataset } from '../../../../lib/dataset/index.js';
 import { readManifest, writeModelPackage } from '../../../../lib/model-package/index.js';
-import { unpackModel } from '../../../../lib/algorithms/fpn/model-zip.js';
-import { iou } from '../../../../lib/algorithms/fpn/box-utils.js';
-import type { Detection } from '../../../../lib/algorithm/index.js';
+import { unpackModel } from '../../../../lib/builtin-algorithms/fpn/model-zip.js';
+import { iou } from '../../../../lib/builtin-algorithms/fpn/box-utils.js';
+import type { Detection } from '../../../../lib/algorithm-api/index.js';
 import { DETECTING_F1_FLOOR, detectingModel } from '../../../support/detecting-model.js';
 
 let work: string;

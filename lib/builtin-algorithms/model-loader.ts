@@ -1,7 +1,7 @@
-import { ClassFactory } from '../algorithm/class-factory.js';
-import { ClassType } from '../algorithm/class-type.js';
-import type { BaseModel, BaseModelConstructor, Hyperparameters, TrainProgress } from '../algorithm/types.js';
-import { openModel } from '../algorithm/open-model.js';
+import { ClassFactory } from '../algorithm-api/class-factory.js';
+import { ClassType } from '../algorithm-api/class-type.js';
+import type { BaseModel, BaseModelConstructor, Hyperparameters, TrainProgress } from '../algorithm-api/types.js';
+import { openModel } from '../algorithm-api/open-model.js';
 import { initBackend, type BackendChoice } from '../tf/backend.js';
 import './index.js';
 

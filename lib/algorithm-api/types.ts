@@ -1,7 +1,7 @@
-import type { Hyperparameters } from '../cli/hyperparameters.js';
 import type { Dataset } from '../dataset/types.js';
 
-export type { Hyperparameters };
+/** Hyperparameters as YAML gives them (a job's spec, an Ianvs config, `--hp`): a free map of scalars and lists. */
+export type Hyperparameters = Record<string, unknown>;
 
 /** A box in original image pixels. */
 export interface Box {

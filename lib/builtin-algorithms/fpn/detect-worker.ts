@@ -3,7 +3,7 @@
  * detect / predict requests. See detector-pool.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ImageSource } from '../../algorithm/types.js';
+import type { ImageSource } from '../../algorithm-api/types.js';
 import { initBackend, type BackendChoice } from '../../tf/backend.js';
 import { FpnModel } from './fpn-model.js';
 

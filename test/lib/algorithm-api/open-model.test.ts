@@ -10,7 +10,7 @@ import {
   type BaseModel,
   type BaseModelConstructor,
   type Hyperparameters,
-} from '../../../lib/algorithm/index.js';
+} from '../../../lib/algorithm-api/index.js';
 import { testModelZip } from '../../edge-agent/support/test-models.js';
 
 const ALIAS = 'OpenModelTestRecorder';

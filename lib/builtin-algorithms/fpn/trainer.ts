@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainOptions } from '../../algorithm/types.js';
+import type { TrainOptions } from '../../algorithm-api/types.js';
 import { createLogger } from '../../log.js';
 import { writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import type { FpnConfig } from './config.js';

@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as trainRun } from '../../../../cli/commands/train.js';
-import { ARCHITECTURE_KEYS, resolveConfig, type FpnConfig } from '../../../../lib/algorithms/fpn/config.js';
-import { FpnModel } from '../../../../lib/algorithms/fpn/index.js';
+import { ARCHITECTURE_KEYS, resolveConfig, type FpnConfig } from '../../../../lib/builtin-algorithms/fpn/config.js';
+import { FpnModel } from '../../../../lib/builtin-algorithms/fpn/index.js';
 import {
   writeSyntheticDataset,
   type SyntheticDataset,
-} from '../../../../lib/algorithms/fpn/synthetic-dataset.js';
+} from '../../../../lib/builtin-algorithms/fpn/synthetic-dataset.js';
 import { loadDataset } from '../../../../lib/dataset/index.js';
 import { UsageError } from '../../../../lib/errors/index.js';
 import { readManifest } from '../../../../lib/model-package/index.js';

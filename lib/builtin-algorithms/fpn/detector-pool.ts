@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { Detection, ImageSource, PredictDict } from '../../algorithm/types.js';
+import type { Detection, ImageSource, PredictDict } from '../../algorithm-api/types.js';
 import { EdgeStlError } from '../../errors/index.js';
 import { CorruptImageError } from '../../image/corrupt-image-error.js';
 import type { BackendChoice } from '../../tf/backend.js';

@@ -4,7 +4,7 @@ import type {
   Hyperparameters,
   ImageSource,
   PredictDict,
-} from '../../algorithm/types.js';
+} from '../../algorithm-api/types.js';
 import { EdgeStlError } from '../../errors/index.js';
 import { FpnWorkerPool, type FpnEngine } from './detector-pool.js';
 

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSyntheticDataset, type SyntheticDataset } from '../../../../lib/algorithms/fpn/index.js';
+import { writeSyntheticDataset, type SyntheticDataset } from '../../../../lib/builtin-algorithms/fpn/index.js';
 import { run as evalRun } from '../../../../cli/commands/eval.js';
 import { run as predictRun } from '../../../../cli/commands/predict.js';
 import { run as trainRun } from '../../../../cli/commands/train.js';

@@ -6,14 +6,14 @@ import {
   iou,
   nms,
   topK,
-} from '../../../../lib/algorithms/fpn/box-utils.js';
-import { levelSizes } from '../../../../lib/algorithms/fpn/batch-maker.js';
-import { resolveConfig } from '../../../../lib/algorithms/fpn/config.js';
+} from '../../../../lib/builtin-algorithms/fpn/box-utils.js';
+import { levelSizes } from '../../../../lib/builtin-algorithms/fpn/batch-maker.js';
+import { resolveConfig } from '../../../../lib/builtin-algorithms/fpn/config.js';
 import { makeRng } from '../../../../lib/random.js';
-import { proposals, roiLevel } from '../../../../lib/algorithms/fpn/proposals.js';
-import { learningRate } from '../../../../lib/algorithms/fpn/sgd.js';
-import { ROI_BOX_WEIGHTS, rpnTargets, sampleRois } from '../../../../lib/algorithms/fpn/targets.js';
-import { randomCrop, type TrainImage } from '../../../../lib/algorithms/fpn/train-data.js';
+import { proposals, roiLevel } from '../../../../lib/builtin-algorithms/fpn/proposals.js';
+import { learningRate } from '../../../../lib/builtin-algorithms/fpn/sgd.js';
+import { ROI_BOX_WEIGHTS, rpnTargets, sampleRois } from '../../../../lib/builtin-algorithms/fpn/targets.js';
+import { randomCrop, type TrainImage } from '../../../../lib/builtin-algorithms/fpn/train-data.js';
 
 describe('config', () => {
   it('applies the preset, then the given keys, coercing YAML-ish values', () => {
@@ -186,8 +186,8 @@ describe('randomCrop', () => {
 describe('weights across threads', () => {
   it('packTensors / unpackInto round-trip every weight in ParamStore order', async () => {
     const { initBackend } = await import('../../../../lib/tf/index.js');
-    const { ParamStore } = await import('../../../../lib/algorithms/fpn/params.js');
-    const { packTensors, unpackInto } = await import('../../../../lib/algorithms/fpn/gradients.js');
+    const { ParamStore } = await import('../../../../lib/builtin-algorithms/fpn/params.js');
+    const { packTensors, unpackInto } = await import('../../../../lib/builtin-algorithms/fpn/gradients.js');
     await initBackend('wasm');
     const a = new ParamStore(1);
     a.weight('w', [2, 3]);

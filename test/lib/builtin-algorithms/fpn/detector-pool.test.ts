@@ -6,7 +6,7 @@ import {
   FpnWorkerPool,
   writeSyntheticDataset,
   type SyntheticDataset,
-} from '../../../../lib/algorithms/fpn/index.js';
+} from '../../../../lib/builtin-algorithms/fpn/index.js';
 import { loadDataset } from '../../../../lib/dataset/index.js';
 import { CorruptImageError } from '../../../../lib/image/index.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassFactory, ClassFactoryError, ClassType } from '../../../lib/algorithm/index.js';
+import { ClassFactory, ClassFactoryError, ClassType } from '../../../lib/algorithm-api/index.js';
 
 describe('ClassFactory', () => {
   afterEach(() => {
