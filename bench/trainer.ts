@@ -14,7 +14,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import sharp from 'sharp';
-import { registerTrainerAlgorithms } from '../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../lib/builtin-algorithms/register.js';
 import { startTrainer, type Trainer } from '../cloud-trainer/trainer-worker.js';
 import { startLabeling } from '../labeling/server.js';
 import { uploadDataset } from '../lib/dataset/s3-dataset.js';
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     prefix,
   });
   const events = new QueueEvents(prefix, { connection: { url: redis.url }, prefix });
-  await registerTrainerAlgorithms();
+  await registerBuiltins();
   const trainer = await startTrainer({
     redisUrl: redis.url,
     store,

@@ -1,6 +1,5 @@
 export { startTrainer, type Trainer } from './trainer-worker.js';
 export { resolveTrainerConfig, type TrainerConfig } from './config.js';
-export { registerTrainerAlgorithms } from './algorithms.js';
 export { createTrainingProcessor, type ProcessorDeps, type TrainingJob } from './training-processor.js';
 export { DatasetCache, type CacheStats } from './dataset-cache.js';
 export { ModelPublisher } from './model-publisher.js';

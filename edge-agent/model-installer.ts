@@ -18,6 +18,7 @@ import { downloadWithResume, type DownloadOptions } from '../lib/net/download.js
 import type { LoadedModel } from './model-slot.js';
 import { smokeTest } from './smoke-test.js';
 import type { InstalledModel } from './state-store.js';
+import { builtinServingClass, registerBuiltins } from '../lib/builtin-algorithms/register.js';
 
 /** A model that was refused; `message` is the reason reported to the operator. */
 export class ModelInstallError extends EdgeStlError {
@@ -196,13 +197,14 @@ export class ModelInstaller {
 }
 
 /**
- * The ClassFactory's class for `alias` (or its serving class, see SERVING_CLASSES); the built-in
- * algorithms (and TF.js) are imported on the first miss only, so an agent that never loads a
- * model never pays for them.
+ * The class the agent serves `alias` with: a built-in's serving class, else the ClassFactory's. The
+ * built-in algorithms (and TF.js) are imported on the first model only, so an agent that never
+ * loads a model never pays for them.
  */
 async function resolveBuiltInAlgorithm(alias: string): Promise<BaseModelConstructor> {
-  if (!ClassFactory.has(ClassType.GENERAL, alias)) await import('./algorithms.js');
-  if (alias === 'FPN') return (await import('./algorithms.js')).SERVING_CLASSES[alias];
+  const serving = await builtinServingClass(alias);
+  if (serving) return serving;
+  if (!ClassFactory.has(ClassType.GENERAL, alias)) await registerBuiltins();
   return ClassFactory.get<BaseModelConstructor>(ClassType.GENERAL, alias);
 }
 

@@ -90,8 +90,8 @@ export async function run(argv: string[]): Promise<number> {
   // A cluster job may switch to auto at any time: the auto machinery is always ready there.
   const hasAuto = fromCluster || fixed.some((j) => j.mode === 'auto');
   if (hasAuto) {
-    const { registerTrainerAlgorithms } = await import('../../cloud-trainer/algorithms.js');
-    await registerTrainerAlgorithms();
+    const { registerBuiltins } = await import('../../lib/builtin-algorithms/register.js');
+    await registerBuiltins();
   }
   const service = await startLabeling({
     bucket: values.bucket,

@@ -1,4 +1,3 @@
-import { ClassFactory } from '../../lib/algorithm-api/index.js';
 import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
 import { trainingQueueName } from '../../lib/queue/training-queue.js';
 import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';
@@ -8,7 +7,7 @@ import type { S3Config } from '../../lib/storage/object-store.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { jobStoreResolver } from '../../cloud-trainer/job-stores.js';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
 import type { TrainerConfig } from '../../cloud-trainer/config.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
 import { redisUrl } from '../../lib/infra/index.js';
@@ -89,8 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   // The first initialisation holds for the process (default: $EDGE_STL_BACKEND or auto).
   if (backend) await initBackend(backend);
-  await registerTrainerAlgorithms();
-  for (const plugin of values.plugin ?? []) await ClassFactory.registerFromModule(plugin);
+  await registerAlgorithms(values.plugin);
   const jobs = values['credentials-from-jobs']
     ? await watchJobs(config.s3!, values.kubeconfig, values.namespace)
     : null;

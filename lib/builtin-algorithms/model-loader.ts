@@ -3,7 +3,7 @@ import { ClassType } from '../algorithm-api/class-type.js';
 import type { BaseModel, BaseModelConstructor, Hyperparameters, TrainProgress } from '../algorithm-api/types.js';
 import { openModel } from '../algorithm-api/open-model.js';
 import { initBackend, type BackendChoice } from '../tf/backend.js';
-import './index.js';
+import { registerBuiltins } from './register.js';
 
 /** Builds the registered algorithm `alias` with its hyperparameters (backend initialised first). */
 export async function createModel(
@@ -11,6 +11,7 @@ export async function createModel(
   hyperparameters: Hyperparameters,
   backend: BackendChoice = 'auto',
 ): Promise<BaseModel> {
+  await registerBuiltins();
   const Cls = ClassFactory.get<BaseModelConstructor>(ClassType.GENERAL, alias);
   await initBackend(backend);
   return new Cls({ ...hyperparameters, backend });
@@ -25,6 +26,7 @@ export async function loadModel(
   backend: BackendChoice = 'auto',
   overrides: Hyperparameters = {},
 ): Promise<BaseModel> {
+  await registerBuiltins();
   await initBackend(backend);
   return openModel(modelZip, { overrides: { ...overrides, backend } });
 }

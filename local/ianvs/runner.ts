@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassFactory, ClassType, type BaseModelConstructor } from '../../lib/algorithm-api/index.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { BenchmarkingJob } from './config.js';
 import { allRank, formatRankCsv, selectedRank, type RankTable, type TestCaseResult } from './rank.js';
 import { expandTestCases, type TestCase } from './test-cases.js';
-import '../../lib/builtin-algorithms/index.js';
 
 export interface BenchmarkOutcome {
   results: TestCaseResult[];
@@ -16,14 +16,10 @@ export interface BenchmarkOutcome {
   selectedRankFile: string;
 }
 
+/** The built-ins, then each module's `url:` plugin once. */
 async function registerPlugins(job: BenchmarkingJob): Promise<void> {
-  const seen = new Set<string>();
-  for (const m of job.algorithms.flatMap((a) => a.modules)) {
-    if (m.pluginPath && !seen.has(m.pluginPath)) {
-      seen.add(m.pluginPath);
-      await ClassFactory.registerFromModule(m.pluginPath);
-    }
-  }
+  const plugins = job.algorithms.flatMap((a) => a.modules).flatMap((m) => (m.pluginPath ? [m.pluginPath] : []));
+  await registerAlgorithms([...new Set(plugins)]);
 }
 
 async function runTestCase(job: BenchmarkingJob, testCase: TestCase, log: Logger): Promise<TestCaseResult> {

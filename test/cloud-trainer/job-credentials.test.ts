@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../../lib/builtin-algorithms/register.js';
 import { jobStoreResolver, type JobReader } from '../../cloud-trainer/job-stores.js';
 import { startTrainer, type Trainer } from '../../cloud-trainer/trainer-worker.js';
 import { TrainingInputError } from '../../cloud-trainer/training-input-error.js';
@@ -88,7 +88,7 @@ describe('trainer: each round reads S3 with its own job credentials', () => {
     const prefix = `trainer-creds-${Date.now()}`;
 
     beforeAll(async () => {
-      await registerTrainerAlgorithms();
+      await registerBuiltins();
       await real.ensureBucket(jobBucket);
       dir = await mkdtemp(join(tmpdir(), 'trainer-creds-'));
       const opts = { connection: { url: testRedisUrl() }, prefix };

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../../lib/builtin-algorithms/register.js';
 import { startTrainer, type Trainer } from '../../cloud-trainer/trainer-worker.js';
 import { createLogger } from '../../lib/log.js';
 import { readManifest } from '../../lib/model-package/index.js';
@@ -59,7 +59,7 @@ describe('cloud trainer cancellation', () => {
   }
 
   beforeAll(async () => {
-    await registerTrainerAlgorithms();
+    await registerBuiltins();
     store = testStore();
     bucket = uniqueBucket('trainer-cancel');
     await store.ensureBucket(bucket);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../../lib/builtin-algorithms/register.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
 import { readManifest } from '../../lib/model-package/index.js';
 import {
@@ -118,7 +118,7 @@ describe('cloud trainer crash recovery', () => {
   }
 
   beforeAll(async () => {
-    await registerTrainerAlgorithms();
+    await registerBuiltins();
     store = testStore();
     bucket = uniqueBucket('trainer-recovery');
     await store.ensureBucket(bucket);

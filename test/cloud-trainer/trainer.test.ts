@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../../lib/builtin-algorithms/register.js';
 import { startTrainer, type Trainer } from '../../cloud-trainer/trainer-worker.js';
 import { readManifest, sha256File } from '../../lib/model-package/index.js';
 import {
@@ -102,7 +102,7 @@ describe('cloud trainer', () => {
   }
 
   beforeAll(async () => {
-    await registerTrainerAlgorithms();
+    await registerBuiltins();
     store = testStore();
     bucket = uniqueBucket('trainer');
     await store.ensureBucket(bucket);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerTrainerAlgorithms } from '../../cloud-trainer/algorithms.js';
+import { registerBuiltins } from '../../lib/builtin-algorithms/register.js';
 import { ClassFactory, ClassType } from '../../lib/algorithm-api/index.js';
 import type { BaseModelConstructor } from '../../lib/algorithm-api/types.js';
 import type { Dataset } from '../../lib/dataset/types.js';
@@ -34,7 +34,7 @@ describe('auto labeling', () => {
   const images: Buffer[] = [];
 
   beforeAll(async () => {
-    await registerTrainerAlgorithms();
+    await registerBuiltins();
     store = testStore();
     bucket = uniqueBucket('labeling-auto');
     await store.ensureBucket(bucket);
