@@ -18,8 +18,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePerformanceSection } from './performance-doc.js';
 import sharp from 'sharp';
 import { FpnModel, writeSyntheticDataset } from '../lib/builtin-algorithms/fpn/index.js';
 import { packWithoutOnnx } from '../lib/builtin-algorithms/fpn/model-zip.js';
@@ -422,39 +423,22 @@ async function main(): Promise<void> {
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`${''.padEnd(width)}  ONNX Runtime | TF.js`);
     console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
-    await writeSection(rows);
+    await writePerformanceSection({
+      id: 'edge-agent',
+      command: 'npm run bench:edge',
+      heading: 'Edge agent',
+      setup:
+        'The agent ran as its own process (`edge-stl edge-agent` through tsx), autocannon in the bench process, ' +
+        `${DURATION} s per run.`,
+      lines: [
+        '| figure | ONNX Runtime | TF.js (fallback) |',
+        '|---|---|---|',
+        ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+      ],
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Replaces (or appends) the Edge agent section of docs/performance.md. */
-async function writeSection(rows: Array<[string, string]>): Promise<void> {
-  const path = join(ROOT, 'docs', 'performance.md');
-  const existing = await readFile(path, 'utf8').catch(
-    () => '# Performance\n\nFigures from `npm run bench:*` on the machine named in each section.\n',
-  );
-  const cpu =
-    (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/model name\s*:\s*(.*)/)?.[1] ??
-    'unknown CPU';
-  const body = [
-    '<!-- edge-agent:begin (written by `npm run bench:edge`) -->',
-    '## Edge agent',
-    '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpu} (${cpus().length} cores), Node ${process.version}; ` +
-      'the agent ran as its own process (`edge-stl edge-agent` through tsx), autocannon in the bench process, ' +
-      `${DURATION} s per run; other jobs may have shared the cores.`,
-    '',
-    '| figure | ONNX Runtime | TF.js (fallback) |',
-    '|---|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '<!-- edge-agent:end -->',
-  ].join('\n');
-  const re = /<!-- edge-agent:begin[\s\S]*?<!-- edge-agent:end -->/;
-  await writeFile(
-    path,
-    re.test(existing) ? existing.replace(re, body) : `${existing.trimEnd()}\n\n${body}\n`,
-  );
 }
 
 await main();

@@ -13,9 +13,10 @@
  * BENCH_PRESET (default "default"), BENCH_BACKEND (default auto), BENCH_RUNS (default 20),
  * BENCH_STEPS (default 6), BENCH_DATASET (default: synthetic line 1, see bench/dataset.ts).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writePerformanceSection } from './performance-doc.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { FpnModel, FpnWorkerPool } from '../lib/builtin-algorithms/fpn/index.js';
 import { OnnxGraph } from '../lib/builtin-algorithms/fpn/onnx-graph.js';
@@ -234,36 +235,15 @@ async function main(): Promise<void> {
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
-  await writeSection(rows);
+  await writePerformanceSection({
+    id: 'fpn',
+    command: 'npm run bench:fpn',
+    heading: 'FPN',
+    setup: 'One process, the figures in the order they ran.',
+    lines: ['| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)],
+  });
   await model.dispose();
   await rm(workDir, { recursive: true, force: true });
-}
-
-/** Replaces (or appends) the FPN section of docs/performance.md. */
-async function writeSection(rows: Array<[string, string]>): Promise<void> {
-  const path = join(process.cwd(), 'docs', 'performance.md');
-  const existing = await readFile(path, 'utf8').catch(
-    () => '# Performance\n\nFigures from `npm run bench:*` on the machine named in each section.\n',
-  );
-  const cpu =
-    (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/model name\s*:\s*(.*)/)?.[1] ??
-    'unknown CPU';
-  const body = [
-    '<!-- fpn:begin (written by `npm run bench:fpn`) -->',
-    '## FPN',
-    '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpu}, Node ${process.version}; other jobs shared the 2 cores, so the figures are noisy.`,
-    '',
-    '| figure | value |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '<!-- fpn:end -->',
-  ].join('\n');
-  const re = /<!-- fpn:begin[\s\S]*?<!-- fpn:end -->/;
-  await writeFile(
-    path,
-    re.test(existing) ? existing.replace(re, body) : `${existing.trimEnd()}\n\n${body}\n`,
-  );
 }
 
 await main();

@@ -11,9 +11,10 @@
  * every job is EdgeSynced too, i.e. after the agents converged).
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { loadFigures, writePerformanceSection } from './performance-doc.js';
 import { API_VERSION, KIND, applySchemaDefaults, crdPath, jobSchema } from '../lib/api/v1alpha1/index.js';
 import { SHA256_METADATA_KEY } from '../lib/storage/layout.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
@@ -254,34 +255,17 @@ async function main(): Promise<void> {
     ...rows.map((cells) => `| ${cells.join(' | ')} |`),
   ];
   console.log(`\n${table.join('\n')}`);
-  const load = `load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`;
-  console.log(load);
-  await writeSection(table, load);
-}
-
-const fmtLoad = (l: number[]): string => l.map((x) => x.toFixed(2)).join('/');
-
-/** Replaces (or appends) the Operator section of docs/performance.md. */
-async function writeSection(table: string[], load: string): Promise<void> {
-  const path = join(import.meta.dirname, '..', 'docs', 'performance.md');
-  const existing = await readFile(path, 'utf8').catch(
-    () => '# Performance\n\nFigures from `npm run bench:*` on the machine named in each section.\n',
-  );
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const body = [
-    '<!-- operator:begin (written by `npm run bench:operator`) -->',
-    '## Operator',
-    '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpu} (${cpus().length} cores), Node ${process.version}; the operator ran as its own process (KubeJobStore on the in-process fake kube-apiserver, BullMQ on local Redis, embedded S3), a fresh operator per scale; the simulated agents (plain HTTP heartbeats over keep-alive) in a second process, the fake API server and the embedded S3 in the bench process; ${load}. Goals at 5,000 agents: heartbeat p99 <= 20 ms, RSS <= 600 MB.`,
-    '',
-    ...table,
-    '<!-- operator:end -->',
-  ].join('\n');
-  const re = /<!-- operator:begin[\s\S]*?<!-- operator:end -->/;
-  await writeFile(
-    path,
-    re.test(existing) ? existing.replace(re, body) : `${existing.trimEnd()}\n\n${body}\n`,
-  );
+  const load = `${loadFigures(loadBefore)} before, ${loadFigures(loadAfter)} after`;
+  console.log(`load average (1/5/15 min) ${load}`);
+  await writePerformanceSection({
+    id: 'operator',
+    command: 'npm run bench:operator',
+    heading: 'Operator',
+    setup:
+      'The operator ran as its own process (KubeJobStore on the in-process fake kube-apiserver, BullMQ on local Redis, embedded S3), a fresh operator per scale; the simulated agents (plain HTTP heartbeats over keep-alive) in a second process, the fake API server and the embedded S3 in the bench process. Goals at 5,000 agents: heartbeat p99 <= 20 ms, RSS <= 600 MB.',
+    load,
+    lines: table,
+  });
 }
 
 try {

@@ -9,9 +9,10 @@
  * BENCH_LABELERS (default 8), BENCH_ROUND2_ITERATIONS (default 30).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFigures, writePerformanceSection } from './performance-doc.js';
 import { Queue, QueueEvents } from 'bullmq';
 import sharp from 'sharp';
 import { registerBuiltins } from '../lib/builtin-algorithms/register.js';
@@ -252,30 +253,15 @@ async function main(): Promise<void> {
   ];
   console.log(`\nCloud trainer + labeling (${DATASET}, preset ${PRESET})\n`);
   console.log(table.join('\n'));
-  if (process.env.BENCH_NO_DOCS !== '1') await writeDocsSection(table, load);
-}
-
-/** Replaces (or appends) the trainer section of docs/performance.md. */
-async function writeDocsSection(table: string[], loadAverage: number[]): Promise<void> {
-  const path = join(process.cwd(), 'docs', 'performance.md');
-  const current = await readFile(path, 'utf8').catch(() => '# Performance\n');
-  const cpu = cpus();
-  const section = [
-    '<!-- trainer:begin (written by `npm run bench:trainer`) -->',
-    '## Cloud trainer and labeling',
-    '',
-    `Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpu[0]?.model.trim() ?? 'unknown CPU'} (${cpu.length} cores), Node ${process.version}; ` +
-      `PCB-AoI (240 train / 60 test images), FPN preset ${PRESET}, one trainer process, embedded S3 (s3rver), ` +
-      `load average at start ${loadAverage.map((l) => l.toFixed(1)).join(' / ')} (other jobs may have shared the cores).`,
-    '',
-    ...table,
-    '<!-- trainer:end -->',
-  ].join('\n');
-  const re = /<!-- trainer:begin[\s\S]*?<!-- trainer:end -->/;
-  await writeFile(
-    path,
-    re.test(current) ? current.replace(re, section) : `${current.trimEnd()}\n\n${section}\n`,
-  );
+  if (process.env.BENCH_NO_DOCS !== '1')
+    await writePerformanceSection({
+      id: 'trainer',
+      command: 'npm run bench:trainer',
+      heading: 'Cloud trainer and labeling',
+      setup: `PCB-AoI (240 train / 60 test images), FPN preset ${PRESET}, one trainer process, embedded S3 (s3rver).`,
+      load: `${loadFigures(load)} at the start`,
+      lines: table,
+    });
 }
 
 main().catch((err) => {
