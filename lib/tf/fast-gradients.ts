@@ -37,43 +37,49 @@ function override(kernelName: string, build: (original: GradFunc) => GradFunc): 
   tf.registerGradient({ ...original, gradFunc });
 }
 
-const conv2dGrad =
+/**
+ * Conv2D's and DepthwiseConv2dNative's gradients, as composites when `supported` says the kernel's
+ * attributes and filter are ones they handle; otherwise tfjs's own.
+ */
+const convGrad =
+  (
+    depthwise: boolean,
+    supported: (attrs: ConvAttrs, filter: tf.Tensor4D) => boolean,
+    inputGrad: typeof conv2dInputGrad,
+    filterGrad: typeof conv2dFilterGrad,
+  ) =>
   (original: GradFunc): GradFunc =>
   (dy, saved, attrs) => {
     const a = attrs as unknown as ConvAttrs;
-    if (!useComposite() || (a.dataFormat && a.dataFormat !== 'NHWC')) return original(dy, saved, attrs);
     const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    if (!useComposite() || !supported(a, filter)) return original(dy, saved, attrs);
     const info = conv2dInfo(
       x.shape,
       filter.shape,
       a.strides,
       a.pad,
       a.dilations ?? 1,
-      false,
+      depthwise,
       a.dimRoundingMode,
     );
     const g = dy as tf.Tensor4D;
-    return { x: () => conv2dInputGrad(g, filter, info), filter: () => conv2dFilterGrad(x, g, info) };
+    return { x: () => inputGrad(g, filter, info), filter: () => filterGrad(x, g, info) };
   };
 
-const depthwiseGrad =
-  (original: GradFunc): GradFunc =>
-  (dy, saved, attrs) => {
-    const a = attrs as unknown as ConvAttrs;
-    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    if (!useComposite() || filter.shape[3] !== 1) return original(dy, saved, attrs);
-    const info = conv2dInfo(
-      x.shape,
-      filter.shape,
-      a.strides,
-      a.pad,
-      a.dilations ?? 1,
-      true,
-      a.dimRoundingMode,
-    );
-    const g = dy as tf.Tensor4D;
-    return { x: () => depthwiseInputGrad(g, filter, info), filter: () => depthwiseFilterGrad(x, g, info) };
-  };
+const conv2dGrad = convGrad(
+  false,
+  (a) => !a.dataFormat || a.dataFormat === 'NHWC',
+  conv2dInputGrad,
+  conv2dFilterGrad,
+);
+
+// A depth multiplier above 1 keeps tfjs's gradient.
+const depthwiseGrad = convGrad(
+  true,
+  (_a, filter) => filter.shape[3] === 1,
+  depthwiseInputGrad,
+  depthwiseFilterGrad,
+);
 
 const batchMatMulGrad =
   (original: GradFunc): GradFunc =>
