@@ -104,8 +104,8 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   outboxMaxBytes: 512 * 1024 * 1024,
   smokeTimeoutMs: 30_000,
   heartbeatIntervalSeconds: DEFAULT_HEARTBEAT_SECONDS,
-  // Half a default heartbeat interval: the second drop in a row (10 s later) is obeyed.
-  dropConfirmMs: 5_000,
+  // Half a default heartbeat interval: the second drop in a row (one interval later) is obeyed.
+  dropConfirmMs: DEFAULT_HEARTBEAT_SECONDS * 500,
   maxBackoffMs: 30_000,
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,

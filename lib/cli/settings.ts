@@ -228,20 +228,10 @@ export interface UsageText {
 
 /** The `--help` text: one line per setting with its flag, variable and default, then the env-only variables. */
 export function settingsUsage(table: SettingsTable, text: UsageText): string {
-  const rows = [
-    ...Object.entries(table).map(([flag, s]) => [
-      `--${flag}${s.arg && s.type === 'string' ? ` ${s.arg}` : ''}${s.multiple ? ' ...' : ''}`,
-      settingEnvNames(flag, s).join(', ') || '-',
-      s.defaultText ?? formatDefault(s.default),
-      s.help,
-    ]),
-    ['-h, --help', '', '', 'this text'],
+  const parts = [
+    text.head.trimEnd(),
+    `Options (flag, environment variable, default):\n${settingsLines(table, { help: true })}`,
   ];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) =>
-    `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd(),
-  );
-  const parts = [text.head.trimEnd(), `Options (flag, environment variable, default):\n${lines.join('\n')}`];
   if (text.envOnly?.length) {
     const width = Math.max(...text.envOnly.map((e) => e.name.length));
     parts.push(
@@ -252,6 +242,28 @@ export function settingsUsage(table: SettingsTable, text: UsageText): string {
   }
   if (text.tail) parts.push(text.tail.trimEnd());
   return parts.join('\n\n');
+}
+
+/**
+ * The table's rows (flag, variable, default, help), aligned and indented by `indent` spaces; for a
+ * usage text laid out by hand (a command with subcommands). `help: true` adds `-h, --help`.
+ */
+export function settingsLines(table: SettingsTable, { indent = 2, help = false } = {}): string {
+  const rows = [
+    ...Object.entries(table).map(([flag, s]) => [
+      `--${flag}${s.arg && s.type === 'string' ? ` ${s.arg}` : ''}${s.multiple ? ' ...' : ''}`,
+      settingEnvNames(flag, s).join(', ') || '-',
+      s.defaultText ?? formatDefault(s.default),
+      s.help,
+    ]),
+    ...(help ? [['-h, --help', '', '', 'this text']] : []),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      `${' '.repeat(indent)}${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd(),
+    )
+    .join('\n');
 }
 
 function formatDefault(value: unknown): string {
