@@ -155,16 +155,42 @@ const BAD_ENV: [string, string[], Record<string, string>, string][] = [
 ];
 
 describe('edge-stl: settings from the environment and --plugin', () => {
+  // Started together, three at a time, as above.
+  const runs = new Map<string, Promise<Run>>();
+  beforeAll(async () => {
+    const limit = pLimit(3);
+    for (const [command, args, env] of BAD_ENV)
+      runs.set(
+        `env ${command}`,
+        limit(() => cli([command, ...args], env)),
+      );
+    for (const command of PLUGIN_COMMANDS) {
+      runs.set(
+        `plugin ${command}`,
+        limit(() => cli([command, '--plugin'])),
+      );
+      runs.set(
+        `help ${command}`,
+        limit(() => cli([command, '--help'])),
+      );
+    }
+    await Promise.all(runs.values());
+  });
+
   it.each(BAD_ENV)(
     '%s: a bad EDGE_STL_* value exits 2 naming the variable',
-    async (command, args, env, what) => {
-      expectUsageError(await cli([command, ...args], env), command, what);
+    async (command, _args, _env, what) => {
+      expectUsageError(await runs.get(`env ${command}`)!, command, what);
     },
   );
 
   it.each(PLUGIN_COMMANDS)('%s: takes --plugin MODULE and lists it in --help', async (command) => {
-    expectUsageError(await cli([command, '--plugin']), command, "Option '--plugin <value>' argument missing");
-    const help = await cli([command, '--help']);
+    expectUsageError(
+      await runs.get(`plugin ${command}`)!,
+      command,
+      "Option '--plugin <value>' argument missing",
+    );
+    const help = await runs.get(`help ${command}`)!;
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^ {2}--plugin <module> \.\.\. +EDGE_STL_PLUGIN /m);
   });

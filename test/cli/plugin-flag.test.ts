@@ -2,34 +2,15 @@
 // names a plugin's alias loads with the flag (or EDGE_STL_PLUGIN) and fails clearly without it.
 // Runs the built CLI (dist/), as a user would.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ECHO_ALIAS as ALIAS, writeEchoPlugin } from '../edge-agent/support/echo-plugin.js';
 import { testModelZip } from '../edge-agent/support/test-models.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const ALIAS = 'EchoPluginModel';
-
-// A plugin that needs no edge-stl import: its model answers one fixed box per image.
-const PLUGIN = `export function register(factory, types) {
-  class EchoPluginModel {
-    constructor(hyperparameters = {}) { this.hp = hyperparameters; }
-    async load() {}
-    async predict(images) {
-      return Object.fromEntries(images.map((img) => [img.split('/').pop(), [{ name: 'thing', bbox: [[1, 2, 3, 4, this.hp.score]] }]]));
-    }
-    async detect() { return []; }
-    async evaluate() { return {}; }
-    async train() { throw new Error('not trainable'); }
-    async save() { throw new Error('not trainable'); }
-    async dispose() {}
-  }
-  factory.register(types.GENERAL, '${ALIAS}')(EchoPluginModel);
-}
-`;
-
 interface Run {
   code: number | null;
   stdout: string;
@@ -55,13 +36,13 @@ describe('edge-stl predict --plugin', () => {
   let predictArgs: string[];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'edge-stl-plugin-flag-'));
-    await writeFile(join(dir, 'plugin.mjs'), PLUGIN);
+    await writeEchoPlugin(dir);
     const model = await testModelZip(dir, ALIAS, { score: 0.75 });
     predictArgs = ['predict', '--model', model, '--out', 'p.json', '--backend', 'cpu', 'a.jpg'];
   });
 
   it('loads a model whose manifest names the plugin alias', async () => {
-    const r = await cli([...predictArgs, '--plugin', './plugin.mjs'], dir);
+    const r = await cli([...predictArgs, '--plugin', './echo-plugin.mjs'], dir);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
     expect(JSON.parse(await readFile(join(dir, 'p.json'), 'utf8'))).toEqual({
       'a.jpg': [{ name: 'thing', bbox: [[1, 2, 3, 4, 0.75]] }],
@@ -69,7 +50,7 @@ describe('edge-stl predict --plugin', () => {
   }, 60_000);
 
   it('takes the plugin from EDGE_STL_PLUGIN too', async () => {
-    const r = await cli(predictArgs, dir, { EDGE_STL_PLUGIN: './plugin.mjs' });
+    const r = await cli(predictArgs, dir, { EDGE_STL_PLUGIN: './echo-plugin.mjs' });
     expect(r.code).toBe(0);
   }, 60_000);
 
