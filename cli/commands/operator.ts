@@ -15,7 +15,7 @@ import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { LocalJobStore } from '../../operator/adapters/local-job-store.js';
 import { mintNodeToken } from '../../operator/coordination/tokens.js';
-import { DEFAULT_RECONCILE_CONCURRENCY } from '../../operator/defaults.js';
+import { DEFAULT_LEASE_DURATION_SECONDS, DEFAULT_RECONCILE_CONCURRENCY } from '../../operator/defaults.js';
 import { startOperator, type OperatorConfig } from '../../operator/operator.js';
 import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector } from '../../operator/ports/leader-election.js';
@@ -42,7 +42,12 @@ const SETTINGS = {
     help: 'namespace of the Lease',
   }),
   'lease-name': stringSetting({ arg: 'NAME', default: 'edge-stl-operator', help: 'Lease name' }),
-  'lease-duration': numberSetting({ arg: 'SECONDS', min: 0, default: 15, help: 'Lease duration' }),
+  'lease-duration': numberSetting({
+    arg: 'SECONDS',
+    min: 0,
+    default: DEFAULT_LEASE_DURATION_SECONDS,
+    help: 'Lease duration',
+  }),
   'agent-tokens-secret': stringSetting({
     arg: 'NS/NAME',
     help: 'Secret with one agent token per node (key = node name), besides or instead of EDGE_STL_AGENT_KEY',
