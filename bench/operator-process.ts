@@ -5,6 +5,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../lib/log.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../lib/protocol/defaults.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../operator/adapters/bullmq-training-queue.js';
 import { KubeJobStore } from '../operator/adapters/kube-job-store.js';
@@ -31,7 +32,7 @@ const op = await startOperator({
   objectStores: (c) =>
     createObjectStore({ endpoint: env.S3_ENDPOINT!, accessKey: c.accessKey, secretKey: c.secretKey }),
   agentAuth: { nodeKey: env.EDGE_STL_AGENT_KEY! },
-  heartbeatIntervalSeconds: 10,
+  heartbeatIntervalSeconds: DEFAULT_HEARTBEAT_SECONDS,
   concurrency: 16,
   log,
 });

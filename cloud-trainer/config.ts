@@ -46,6 +46,18 @@ export interface TrainerConfig {
 export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 's3' | 'store' | 'storeFor' | 'logger'>> &
   Pick<TrainerConfig, 's3' | 'store' | 'storeFor' | 'logger'>;
 
+/** The trainer's defaults, declared once: `resolveTrainerConfig` and `edge-stl trainer --help` use them. */
+export const TRAINER_DEFAULTS = {
+  queuePrefix: 'bull',
+  workDir: join(tmpdir(), 'edge-stl-trainer'),
+  cacheMaxBytes: 20 * 1024 ** 3,
+  checkpointEvery: 50,
+  lockDurationMs: 60_000,
+  stalledIntervalMs: 30_000,
+  /** What `edge-stl trainer` serves /healthz, /readyz and /metrics on (programmatic use: none). */
+  opsPort: 9464,
+} as const;
+
 export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConfig {
   return {
     redisUrl: config.redisUrl,
@@ -54,12 +66,12 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
     storeFor: config.storeFor,
     logger: config.logger,
     queueName: config.queueName ?? TRAINING_QUEUE,
-    queuePrefix: config.queuePrefix ?? 'bull',
-    workDir: config.workDir ?? join(tmpdir(), 'edge-stl-trainer'),
-    cacheMaxBytes: config.cacheMaxBytes ?? 20 * 1024 ** 3,
-    checkpointEvery: config.checkpointEvery ?? 50,
-    lockDurationMs: config.lockDurationMs ?? 60_000,
-    stalledIntervalMs: config.stalledIntervalMs ?? 30_000,
+    queuePrefix: config.queuePrefix ?? TRAINER_DEFAULTS.queuePrefix,
+    workDir: config.workDir ?? TRAINER_DEFAULTS.workDir,
+    cacheMaxBytes: config.cacheMaxBytes ?? TRAINER_DEFAULTS.cacheMaxBytes,
+    checkpointEvery: config.checkpointEvery ?? TRAINER_DEFAULTS.checkpointEvery,
+    lockDurationMs: config.lockDurationMs ?? TRAINER_DEFAULTS.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs ?? TRAINER_DEFAULTS.stalledIntervalMs,
     maxStalledCount: config.maxStalledCount ?? 3,
     closeTimeoutMs: config.closeTimeoutMs ?? 30_000,
     cancelPollMs: config.cancelPollMs ?? 1_000,

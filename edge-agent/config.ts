@@ -3,7 +3,17 @@ import { resolve } from 'node:path';
 import { isValidName, type SamplingSettings } from '../lib/protocol/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
 import type { S3Config } from '../lib/storage/object-store.js';
-import { numberFlag, parseFlags } from '../lib/cli/args.js';
+import {
+  customSetting,
+  numberSetting,
+  parseSettings,
+  settingsUsage,
+  stringSetting,
+  urlSetting,
+} from '../lib/cli/settings.js';
+import { PLUGIN_SETTING } from '../lib/cli/plugin-setting.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../lib/protocol/defaults.js';
+import { DEFAULT_RANDOM_RATE } from './sampler.js';
 import { UsageError } from '../lib/errors/index.js';
 
 /** Everything an edge agent needs to run. Build it with {@link resolveEdgeAgentConfig}. */
@@ -93,9 +103,9 @@ export const DEFAULT_LIMITS: EdgeAgentLimits = {
   queueLimit: 32,
   outboxMaxBytes: 512 * 1024 * 1024,
   smokeTimeoutMs: 30_000,
-  heartbeatIntervalSeconds: 10,
-  // Half a default heartbeat interval: the second drop in a row (10 s later) is obeyed.
-  dropConfirmMs: 5_000,
+  heartbeatIntervalSeconds: DEFAULT_HEARTBEAT_SECONDS,
+  // Half a default heartbeat interval: the second drop in a row (one interval later) is obeyed.
+  dropConfirmMs: DEFAULT_HEARTBEAT_SECONDS * 500,
   maxBackoffMs: 30_000,
   shutdownTimeoutMs: 10_000,
   resultQueueLimit: 1000,
@@ -127,17 +137,17 @@ export function resolveEdgeAgentConfig(options: EdgeAgentOptions): EdgeAgentConf
     throw new UsageError(`--node must be a DNS name (lower case, digits, "-", "."), got "${node}"`);
   return {
     node,
-    host: options.host ?? '0.0.0.0',
-    port: options.port ?? 8080,
+    host: options.host ?? DEFAULT_AGENT.host,
+    port: options.port ?? DEFAULT_AGENT.port,
     dataDir: resolve(options.dataDir),
     s3: options.s3 ?? null,
-    bucket: options.bucket ?? 'edge-stl',
+    bucket: options.bucket ?? DEFAULT_AGENT.bucket,
     operatorUrl: options.operatorUrl ? options.operatorUrl.replace(/\/+$/, '') : null,
     operatorToken: options.operatorToken ?? null,
     operatorTokenFile: options.operatorTokenFile ? resolve(options.operatorTokenFile) : null,
     caFile: options.caFile ? resolve(options.caFile) : null,
     apiToken: options.apiToken ?? null,
-    job: options.job ?? { namespace: 'default', name: 'local' },
+    job: options.job ?? DEFAULT_AGENT.job,
     initialModel: options.initialModel ? resolve(options.initialModel) : null,
     sampling: { ...DEFAULT_SAMPLING, ...options.sampling },
     webhookUrl: options.webhookUrl ?? null,
@@ -147,191 +157,286 @@ export function resolveEdgeAgentConfig(options: EdgeAgentOptions): EdgeAgentConf
   };
 }
 
-/** `--help` text; docs/edge-agent.md carries the same table. */
-export const EDGE_AGENT_USAGE = `Usage: edge-stl edge-agent [options]
-
-Runs the edge agent: POST /v1/infer, sampling to a durable outbox, uploads to S3,
-heartbeats to the operator and verified hot model updates.
-
-Options (flag, environment variable, default):
-  --node <name>              EDGE_STL_NODE_NAME, NODE_NAME   host name
-  --host <addr>              EDGE_STL_HOST                   0.0.0.0
-  --port <n>                 EDGE_STL_PORT                   8080
-  --data-dir <dir>           EDGE_STL_DATA_DIR               ./edge-agent-data
-  --bucket <name>            EDGE_STL_BUCKET                 edge-stl (until the operator names one)
-  --operator-url <url>       EDGE_STL_OPERATOR_URL           none: standalone
-  --ca-file <pem>            EDGE_STL_CA_FILE                public roots only (trust for https)
-  --token-file <file>        EDGE_STL_TOKEN_FILE             none (file with this node's own token)
-  --job <ns/name>            EDGE_STL_JOB                    default/local
-  --model <model.zip>        EDGE_STL_MODEL                  none
-  --sampling <strategy>      EDGE_STL_SAMPLING               ibt (ibt|all|random|none)
-  --threshold-img <0..1>     EDGE_STL_THRESHOLD_IMG          0.5
-  --threshold-box <0..1>     EDGE_STL_THRESHOLD_BOX          0.5
-  --max-per-minute <n>       EDGE_STL_MAX_PER_MINUTE         60 (0: no limit)
-  --random-rate <0..1>       EDGE_STL_RANDOM_RATE            0.1 (strategy random)
-  --webhook-url <url>        EDGE_STL_WEBHOOK_URL            none
-  --mqtt-url <url>           EDGE_STL_MQTT_URL               none (e.g. mqtt://127.0.0.1:1883)
-  --mqtt-topic <topic>       EDGE_STL_MQTT_TOPIC             edge-stl/results/<node>
-  --max-image-bytes <n>      EDGE_STL_MAX_IMAGE_BYTES        10485760
-  --concurrency <n>          EDGE_STL_CONCURRENCY            1
-  --queue-limit <n>          EDGE_STL_QUEUE_LIMIT            32 (then 429)
-  --outbox-max-mb <n>        EDGE_STL_OUTBOX_MAX_MB          512 (then the oldest sample is dropped)
-  --smoke-timeout-ms <n>     EDGE_STL_SMOKE_TIMEOUT_MS       30000
-  --heartbeat-seconds <n>    EDGE_STL_HEARTBEAT_SECONDS      10
-  --drop-confirm-ms <n>      EDGE_STL_DROP_CONFIRM_MS        5000 (a drop of a serving job must repeat this much later)
-  --shutdown-timeout-ms <n>  EDGE_STL_SHUTDOWN_TIMEOUT_MS    10000 (then in-flight work is cut)
-  --s3-timeout-ms <n>        EDGE_STL_S3_TIMEOUT_MS          30000 (an S3 request silent this long fails)
-  --download-idle-timeout-ms <n>  EDGE_STL_DOWNLOAD_IDLE_TIMEOUT_MS  30000 (model download stalls)
-  --download-timeout-ms <n>  EDGE_STL_DOWNLOAD_TIMEOUT_MS    900000 (whole model download)
-  --max-aspect-ratio <x>     EDGE_STL_MAX_ASPECT_RATIO       8 (long side / short side; then 400)
-  --max-resized-pixels <n>   EDGE_STL_MAX_RESIZED_PIXELS     1638400 (4 x 640^2, after resizing; then 400)
-  --max-input-pixels <n>     EDGE_STL_MAX_INPUT_PIXELS       24000000 (decoded size; then 400)
-  --inference-timeout-ms <n> EDGE_STL_INFERENCE_TIMEOUT_MS   10000 (queue wait included; then 503)
-  -h, --help
-
-Secrets come only from the environment, never from flags:
-  S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY (or AWS_*)   standalone only (no --operator-url): with an
-                                                         operator, samples go up by presigned URLs
-  EDGE_STL_NODE_TOKEN                                    this node's token for the operator
-  EDGE_STL_API_TOKEN                                     bearer token clients send to /v1/infer
-  LOG_LEVEL                                              pino level (info)`;
-
-const FLAGS = {
-  node: { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'data-dir': { type: 'string' },
-  bucket: { type: 'string' },
-  'operator-url': { type: 'string' },
-  'ca-file': { type: 'string' },
-  'token-file': { type: 'string' },
-  job: { type: 'string' },
-  model: { type: 'string' },
-  sampling: { type: 'string' },
-  'threshold-img': { type: 'string' },
-  'threshold-box': { type: 'string' },
-  'max-per-minute': { type: 'string' },
-  'random-rate': { type: 'string' },
-  'webhook-url': { type: 'string' },
-  'mqtt-url': { type: 'string' },
-  'mqtt-topic': { type: 'string' },
-  'max-image-bytes': { type: 'string' },
-  concurrency: { type: 'string' },
-  'queue-limit': { type: 'string' },
-  'outbox-max-mb': { type: 'string' },
-  'smoke-timeout-ms': { type: 'string' },
-  'heartbeat-seconds': { type: 'string' },
-  'drop-confirm-ms': { type: 'string' },
-  'shutdown-timeout-ms': { type: 'string' },
-  's3-timeout-ms': { type: 'string' },
-  'download-idle-timeout-ms': { type: 'string' },
-  'download-timeout-ms': { type: 'string' },
-  'max-aspect-ratio': { type: 'string' },
-  'max-resized-pixels': { type: 'string' },
-  'max-input-pixels': { type: 'string' },
-  'inference-timeout-ms': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+/** Defaults of the agent's own settings (the limits and sampling have theirs above). */
+export const DEFAULT_AGENT = {
+  host: '0.0.0.0',
+  port: 8080,
+  dataDir: './edge-agent-data',
+  bucket: 'edge-stl',
+  job: { namespace: 'default', name: 'local' } as JobKey,
 } as const;
 
-type FlagName = Exclude<keyof typeof FLAGS, 'help'>;
+const MIB = 1024 * 1024;
+const HTTP = ['http:', 'https:'];
+const SAMPLING_STRATEGIES = ['ibt', 'all', 'random', 'none'] as const;
 
-/** Result of parsing the command line: a config, or a request for help. */
-export type ParsedEdgeAgentArgs = { help: true } | { help: false; options: EdgeAgentOptions };
+/** Every agent setting: flag, `EDGE_STL_*` variable, default, rule and help; docs/edge-agent.md has the same table. */
+export const EDGE_AGENT_SETTINGS = {
+  node: stringSetting({
+    arg: '<name>',
+    env: 'EDGE_STL_NODE_NAME',
+    alsoEnv: ['NODE_NAME'],
+    defaultText: 'host name',
+    help: 'node name in heartbeats and sample keys',
+  }),
+  host: stringSetting({ arg: '<addr>', default: DEFAULT_AGENT.host, help: 'listen address' }),
+  port: numberSetting({
+    min: 0,
+    max: 65535,
+    default: DEFAULT_AGENT.port,
+    help: 'listen port (0: any free port)',
+  }),
+  'data-dir': stringSetting({
+    arg: '<dir>',
+    default: DEFAULT_AGENT.dataDir,
+    help: 'models, outbox and state',
+  }),
+  bucket: stringSetting({
+    arg: '<name>',
+    default: DEFAULT_AGENT.bucket,
+    help: 'sample bucket until the operator names one',
+  }),
+  'operator-url': urlSetting({
+    protocols: HTTP,
+    defaultText: 'none: standalone',
+    help: 'coordination API base URL',
+  }),
+  'ca-file': stringSetting({
+    arg: '<pem>',
+    defaultText: 'public roots only',
+    help: 'PEM CA trusted for https besides the public roots',
+  }),
+  'token-file': stringSetting({ arg: '<file>', help: "file holding this node's own token" }),
+  job: customSetting({
+    arg: '<ns/name>',
+    default: DEFAULT_AGENT.job,
+    defaultText: `${DEFAULT_AGENT.job.namespace}/${DEFAULT_AGENT.job.name}`,
+    help: 'job served by default and owning --model',
+    check: (raw, name) => parseJob(raw, name)!,
+  }),
+  model: stringSetting({
+    arg: '<model.zip>',
+    help: 'initial model, installed when the job has none on disk',
+  }),
+  plugin: PLUGIN_SETTING,
+  sampling: customSetting({
+    arg: '<strategy>',
+    default: DEFAULT_SAMPLING.strategy,
+    help: 'ibt, all, random or none, until the operator sends settings',
+    check: (raw, name) => {
+      if (!(SAMPLING_STRATEGIES as readonly string[]).includes(raw))
+        throw new UsageError(`${name} expects ibt, all, random or none, got "${raw}"`);
+      return raw as SamplingSettings['strategy'];
+    },
+  }),
+  'threshold-img': numberSetting({
+    arg: '<0..1>',
+    min: 0,
+    max: 1,
+    integer: false,
+    default: DEFAULT_SAMPLING.thresholdImg,
+    help: 'IBT image threshold',
+  }),
+  'threshold-box': numberSetting({
+    arg: '<0..1>',
+    min: 0,
+    max: 1,
+    integer: false,
+    default: DEFAULT_SAMPLING.thresholdBox,
+    help: 'IBT box threshold',
+  }),
+  'max-per-minute': numberSetting({
+    min: 0,
+    default: DEFAULT_SAMPLING.maxPerMinute,
+    help: 'kept samples per minute (0: no limit)',
+  }),
+  'random-rate': numberSetting({
+    arg: '<0..1>',
+    min: 0,
+    max: 1,
+    integer: false,
+    defaultText: String(DEFAULT_RANDOM_RATE),
+    help: 'share kept by strategy random',
+  }),
+  'webhook-url': urlSetting({ protocols: HTTP, help: 'POST every result as JSON here' }),
+  'mqtt-url': urlSetting({
+    protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'],
+    help: 'publish every result (e.g. mqtt://127.0.0.1:1883)',
+  }),
+  'mqtt-topic': stringSetting({
+    arg: '<topic>',
+    defaultText: 'edge-stl/results/<node>',
+    help: 'MQTT topic of the results',
+  }),
+  'max-image-bytes': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.maxImageBytes,
+    help: 'larger bodies get 413',
+  }),
+  concurrency: numberSetting({
+    min: 1,
+    max: 64,
+    default: DEFAULT_LIMITS.concurrency,
+    help: 'inferences at once',
+  }),
+  'queue-limit': numberSetting({
+    min: 0,
+    default: DEFAULT_LIMITS.queueLimit,
+    help: 'waiting requests before 429',
+  }),
+  'outbox-max-mb': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.outboxMaxBytes / MIB,
+    help: 'outbox size; then the oldest sample is dropped',
+  }),
+  'smoke-timeout-ms': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.smokeTimeoutMs,
+    help: 'time a new model gets on the test image',
+  }),
+  'heartbeat-seconds': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.heartbeatIntervalSeconds,
+    help: 'heartbeat interval until the operator sets one',
+  }),
+  'drop-confirm-ms': numberSetting({
+    min: 0,
+    default: DEFAULT_LIMITS.dropConfirmMs,
+    help: 'a drop of a serving job must repeat this much later',
+  }),
+  'shutdown-timeout-ms': numberSetting({
+    min: 100,
+    default: DEFAULT_LIMITS.shutdownTimeoutMs,
+    help: 'SIGTERM deadline; then in-flight work is cut',
+  }),
+  's3-timeout-ms': numberSetting({
+    min: 100,
+    default: DEFAULT_LIMITS.s3TimeoutMs,
+    help: 'an S3 request silent this long fails',
+  }),
+  'download-idle-timeout-ms': numberSetting({
+    min: 100,
+    default: DEFAULT_LIMITS.downloadIdleTimeoutMs,
+    help: 'a stalled model download is cut and resumed',
+  }),
+  'download-timeout-ms': numberSetting({
+    min: 100,
+    default: DEFAULT_LIMITS.downloadTimeoutMs,
+    help: 'whole model download, all attempts',
+  }),
+  'max-aspect-ratio': numberSetting({
+    arg: '<x>',
+    min: 1,
+    max: 1000,
+    integer: false,
+    default: DEFAULT_LIMITS.maxAspectRatio,
+    help: 'long side / short side; then 400',
+  }),
+  'max-resized-pixels': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.maxResizedPixels,
+    help: 'pixels after resizing (4 x 640^2); then 400',
+  }),
+  'max-input-pixels': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.maxInputPixels,
+    help: 'decoded size; then 400',
+  }),
+  'inference-timeout-ms': numberSetting({
+    min: 1,
+    default: DEFAULT_LIMITS.inferenceTimeoutMs,
+    help: 'queue wait included; then 503',
+  }),
+};
+
+/** `--help` text, generated from {@link EDGE_AGENT_SETTINGS}. */
+export const EDGE_AGENT_USAGE = settingsUsage(EDGE_AGENT_SETTINGS, {
+  head: `Usage: edge-stl edge-agent [options]
+
+Runs the edge agent: POST /v1/infer, sampling to a durable outbox, uploads to S3,
+heartbeats to the operator and verified hot model updates.`,
+  envOnlyTitle: 'Secrets come only from the environment, never from flags:',
+  envOnly: [
+    {
+      name: 'S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY (or AWS_*)',
+      help: 'standalone only (no --operator-url): with an operator, samples go up by presigned URLs',
+    },
+    { name: 'EDGE_STL_NODE_TOKEN', help: "this node's token for the operator" },
+    { name: 'EDGE_STL_API_TOKEN', help: 'bearer token clients send to /v1/infer' },
+    { name: 'LOG_LEVEL', help: 'pino level (info)' },
+  ],
+});
+
+/** Result of parsing the command line: a config (and the plugins to register), or a request for help. */
+export type ParsedEdgeAgentArgs =
+  { help: true } | { help: false; options: EdgeAgentOptions; plugins: string[] };
 
 /**
  * Parses flags, falling back to `EDGE_STL_<FLAG>` environment variables. Credentials are read from
- * the environment only. Throws {@link UsageError} naming the bad flag.
+ * the environment only. Throws {@link UsageError} naming the bad flag or variable.
  */
 export function parseEdgeAgentArgs(
   argv: string[],
   env: NodeJS.ProcessEnv,
   s3FromEnv: (env: NodeJS.ProcessEnv) => S3Config,
 ): ParsedEdgeAgentArgs {
-  const { values } = parseFlags({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (values.help) return { help: true };
-  const get = (flag: FlagName): string | undefined => {
-    const v = values[flag];
-    if (typeof v === 'string') return v;
-    const envName = `EDGE_STL_${flag.toUpperCase().replace(/-/g, '_')}`;
-    return env[envName] === '' ? undefined : env[envName];
-  };
-  const num = (flag: FlagName, min: number, max?: number, integer = true): number | undefined =>
-    numberFlag(flag, get(flag), { min, max, integer });
-  const strategy = get('sampling');
-  if (strategy !== undefined && !['ibt', 'all', 'random', 'none'].includes(strategy)) {
-    throw new UsageError(`--sampling expects ibt, all, random or none, got "${strategy}"`);
-  }
-  const outboxMb = num('outbox-max-mb', 1);
-  const heartbeat = num('heartbeat-seconds', 1);
-  const sampling: Partial<SamplingSettings> = dropUndefined({
-    strategy: strategy as SamplingSettings['strategy'] | undefined,
-    thresholdImg: num('threshold-img', 0, 1, false),
-    thresholdBox: num('threshold-box', 0, 1, false),
-    maxPerMinute: num('max-per-minute', 0),
-    randomRate: num('random-rate', 0, 1, false),
-  });
-  const limits: Partial<EdgeAgentLimits> = dropUndefined({
-    maxImageBytes: num('max-image-bytes', 1),
-    concurrency: num('concurrency', 1, 64),
-    queueLimit: num('queue-limit', 0),
-    outboxMaxBytes: outboxMb === undefined ? undefined : outboxMb * 1024 * 1024,
-    smokeTimeoutMs: num('smoke-timeout-ms', 1),
-    heartbeatIntervalSeconds: heartbeat,
-    dropConfirmMs: num('drop-confirm-ms', 0),
-    shutdownTimeoutMs: num('shutdown-timeout-ms', 100),
-    s3TimeoutMs: num('s3-timeout-ms', 100),
-    downloadIdleTimeoutMs: num('download-idle-timeout-ms', 100),
-    downloadTimeoutMs: num('download-timeout-ms', 100),
-    maxAspectRatio: num('max-aspect-ratio', 1, 1000, false),
-    maxResizedPixels: num('max-resized-pixels', 1),
-    maxInputPixels: num('max-input-pixels', 1),
-    inferenceTimeoutMs: num('inference-timeout-ms', 1),
-  });
+  const parsed = parseSettings(EDGE_AGENT_SETTINGS, argv, env);
+  if (parsed.help) return { help: true };
+  const v = parsed.values;
   return {
     help: false,
+    plugins: v.plugin,
     options: dropUndefined({
-      node: get('node') ?? env.NODE_NAME,
-      host: get('host'),
-      port: num('port', 0, 65535),
-      dataDir: get('data-dir') ?? './edge-agent-data',
-      bucket: get('bucket'),
-      operatorUrl: checkUrl('operator-url', get('operator-url'), ['http:', 'https:']),
+      node: v.node,
+      host: v.host,
+      port: v.port,
+      dataDir: v['data-dir'],
+      bucket: v.bucket,
+      operatorUrl: v['operator-url'],
       operatorToken: env.EDGE_STL_NODE_TOKEN || undefined,
-      operatorTokenFile: get('token-file'),
-      caFile: get('ca-file'),
+      operatorTokenFile: v['token-file'],
+      caFile: v['ca-file'],
       apiToken: env.EDGE_STL_API_TOKEN || undefined,
-      job: parseJob(get('job')),
-      initialModel: get('model'),
-      webhookUrl: checkUrl('webhook-url', get('webhook-url'), ['http:', 'https:']),
-      mqttUrl: checkUrl('mqtt-url', get('mqtt-url'), ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
-      mqttTopic: get('mqtt-topic'),
+      job: v.job,
+      initialModel: v.model,
+      webhookUrl: v['webhook-url'],
+      mqttUrl: v['mqtt-url'],
+      mqttTopic: v['mqtt-topic'],
       s3: env.S3_ENDPOINT ? s3FromEnv(env) : undefined,
-      sampling,
-      limits,
+      sampling: {
+        strategy: v.sampling,
+        thresholdImg: v['threshold-img'],
+        thresholdBox: v['threshold-box'],
+        maxPerMinute: v['max-per-minute'],
+        randomRate: v['random-rate'],
+      },
+      limits: {
+        maxImageBytes: v['max-image-bytes'],
+        concurrency: v.concurrency,
+        queueLimit: v['queue-limit'],
+        outboxMaxBytes: v['outbox-max-mb'] * MIB,
+        smokeTimeoutMs: v['smoke-timeout-ms'],
+        heartbeatIntervalSeconds: v['heartbeat-seconds'],
+        dropConfirmMs: v['drop-confirm-ms'],
+        shutdownTimeoutMs: v['shutdown-timeout-ms'],
+        s3TimeoutMs: v['s3-timeout-ms'],
+        downloadIdleTimeoutMs: v['download-idle-timeout-ms'],
+        downloadTimeoutMs: v['download-timeout-ms'],
+        maxAspectRatio: v['max-aspect-ratio'],
+        maxResizedPixels: v['max-resized-pixels'],
+        maxInputPixels: v['max-input-pixels'],
+        inferenceTimeoutMs: v['inference-timeout-ms'],
+      },
     }) as EdgeAgentOptions,
   };
 }
 
 /** `namespace/name` → JobKey. */
-export function parseJob(raw: string | undefined): JobKey | undefined {
+export function parseJob(raw: string | undefined, name = '--job'): JobKey | undefined {
   if (raw === undefined) return undefined;
   const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(raw);
-  if (!m) throw new UsageError(`--job expects <namespace>/<name> (DNS labels), got "${raw}"`);
+  if (!m) throw new UsageError(`${name} expects <namespace>/<name> (DNS labels), got "${raw}"`);
   return { namespace: m[1], name: m[3] };
-}
-
-function checkUrl(flag: string, raw: string | undefined, protocols: string[]): string | undefined {
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch (err) {
-    throw new UsageError(`--${flag} is not a URL: "${raw}"`, { cause: err });
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new UsageError(`--${flag} must use ${protocols.join(' or ')}, got "${url.protocol}"`);
-  }
-  return raw;
 }
 
 function dropUndefined<T extends object>(o: T): T {

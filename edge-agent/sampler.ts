@@ -8,7 +8,7 @@ export type SampleDecision =
   | { keep: false; reason: 'easy' | 'none' | 'not-drawn' | 'budget' };
 
 const WINDOW_MS = 60_000;
-const DEFAULT_RANDOM_RATE = 0.1;
+export const DEFAULT_RANDOM_RATE = 0.1;
 
 /**
  * Decides after each inference whether the image is kept for labeling: the job's strategy

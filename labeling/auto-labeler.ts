@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/log.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import type { LabelingJob } from './app.js';
+import { LABELING_DEFAULTS } from './defaults.js';
 import type { GroundTruthOracle } from './ground-truth-oracle.js';
 import { detectionToLabelBox, type LabelBox, type LabelMethod } from './label-box.js';
 import type { LabeledIndex } from './labeled-index.js';
@@ -112,7 +113,7 @@ async function proposeLabels(
     return { boxes, method: 'oracle' };
   }
   if (!options.teacher) return null;
-  const threshold = options.teacherScoreThreshold ?? 0.3;
+  const threshold = options.teacherScoreThreshold ?? LABELING_DEFAULTS.teacherScoreThreshold;
   const detections = await options.teacher.detect(image.bytes, name);
   const boxes = detections
     .filter((d) => d.score >= threshold && known.has(d.class))

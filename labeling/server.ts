@@ -9,6 +9,7 @@ import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { labelingApp, storageOf, type LabelingJob } from './app.js';
 import { autoLabel, type AutoLabelReport } from './auto-labeler.js';
+import { LABELING_DEFAULTS } from './defaults.js';
 import { GroundTruthOracle } from './ground-truth-oracle.js';
 import { LabeledIndex } from './labeled-index.js';
 import { LabelingMetrics } from './labeling-metrics.js';
@@ -85,11 +86,14 @@ export async function startLabeling(config: LabelingConfig): Promise<LabelingSer
   });
 
   const auto = autoRunner({ config, store, index, metrics, logger, jobs });
-  const url = await app.listen({ port: config.port ?? 8090, host: config.host ?? '0.0.0.0' });
+  const url = await app.listen({
+    port: config.port ?? LABELING_DEFAULTS.port,
+    host: config.host ?? LABELING_DEFAULTS.host,
+  });
   const timer = config.auto
     ? setInterval(
         () => void auto.run().catch((err) => logger.warn({ err }, 'Auto-labeling pass failed')),
-        config.auto.intervalMs ?? 30_000,
+        config.auto.intervalMs ?? LABELING_DEFAULTS.autoIntervalMs,
       )
     : null;
   timer?.unref();
@@ -128,7 +132,7 @@ function autoRunner(deps: {
   let running: Promise<Record<string, AutoLabelReport>> | null = null;
   let completed = 0;
   const workDir = config.workDir ?? join(tmpdir(), 'edge-stl-labeling');
-  const threshold = config.auto?.teacherScoreThreshold ?? 0.3;
+  const threshold = config.auto?.teacherScoreThreshold ?? LABELING_DEFAULTS.teacherScoreThreshold;
 
   const home = { store, bucket: config.bucket };
 

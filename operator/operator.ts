@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../lib/log.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../lib/protocol/defaults.js';
 import { parseTrainingJobId } from '../lib/queue/training-queue.js';
 import { EdgeRegistry } from './coordination/edge-registry.js';
 import { ModelUrls } from './coordination/desired-state.js';
 import { NodeRateLimiter } from './coordination/node-rate-limiter.js';
 import { SampleUrls } from './coordination/sample-urls.js';
 import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
+import { DEFAULT_RECONCILE_CONCURRENCY } from './defaults.js';
 import { buildHttpServer } from './http-server.js';
 import { JobStorage } from './job-storage.js';
 import { jobStoreInTerm, trainingQueueInTerm } from './leadership-term.js';
@@ -71,7 +73,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const log = config.log ?? createLogger('operator');
   const clock = config.clock ?? systemClock;
   const metrics = config.metrics ?? new OperatorMetrics();
-  const interval = config.heartbeatIntervalSeconds ?? 10;
+  const interval = config.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   const registry = new EdgeRegistry({
     staleAfterMs: (config.staleAfterSeconds ?? interval * 3) * 1000,
     ...(config.evictAfterSeconds !== undefined ? { evictAfterMs: config.evictAfterSeconds * 1000 } : {}),
@@ -104,7 +106,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     });
     return new WorkQueue((key) => reconciler.reconcile(key), {
       signal: leadership,
-      concurrency: config.concurrency ?? 8,
+      concurrency: config.concurrency ?? DEFAULT_RECONCILE_CONCURRENCY,
       onError: (key, err, attempt) => {
         metrics.errors.inc({ source: 'reconcile' });
         log.warn(

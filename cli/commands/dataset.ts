@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { numberFlag, parseFlags } from '../../lib/cli/args.js';
+import {
+  customSetting,
+  numberSetting,
+  parseSettings,
+  settingsLines,
+  stringSetting,
+} from '../../lib/cli/settings.js';
 import { byteProgressBar } from '../../lib/cli/byte-progress.js';
 import { checkDataset, type IndexCheckReport } from '../../lib/dataset/check.js';
 import {
@@ -14,28 +20,83 @@ import { IANVS_PCB_AOI_CLASSES } from '../../lib/metrics/ianvs-f1.js';
 
 const PCB_AOI_URL = PUBLIC_DATASETS['pcb-aoi'].url;
 
+const PULL_SETTINGS = {
+  dir: stringSetting({
+    arg: 'DIR',
+    defaultText: '$XDG_CACHE_HOME/edge-stl/datasets',
+    help: 'the dataset lands in DIR/<name> (no XDG_CACHE_HOME: ~/.cache/edge-stl/datasets)',
+  }),
+  url: customSetting({
+    arg: 'URL',
+    env: 'EDGE_STL_PCB_AOI_URL',
+    defaultText: 'the public archive',
+    help: 'a mirror of the archive',
+    check: (raw, name) => {
+      if (!/^https?:\/\//.test(raw))
+        throw new UsageError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+      return raw;
+    },
+  }),
+};
+
+const CHECK_SETTINGS = {
+  classes: customSetting({
+    arg: 'A,B,...',
+    defaultText: 'the PCB-AoI classes',
+    help: 'the known class names',
+    check: (raw, name) => {
+      const classes = raw
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      if (classes.length === 0) throw new UsageError(`${name} expects a comma-separated list of class names`);
+      return classes;
+    },
+  }),
+};
+
+const SYNTH_SETTINGS = {
+  out: stringSetting({ arg: 'DIR', help: 'where the split goes (required)' }),
+  line: numberSetting({ arg: '1|2', min: 1, max: 2, default: 1, help: 'production line' }),
+  split: customSetting({
+    arg: 'NAME',
+    default: 'train_data',
+    help: 'split name',
+    check: (raw, name) => {
+      if (!/^[A-Za-z0-9_-]+$/.test(raw))
+        throw new UsageError(`${name} may use letters, digits, _ and - only, got "${raw}"`);
+      return raw;
+    },
+  }),
+  count: numberSetting({ arg: 'N', min: 1, default: 240, help: 'images' }),
+  seed: numberSetting({ arg: 'S', min: 0, default: 1, help: 'the same seed gives byte-identical files' }),
+};
+
 export const usage = `Usage: edge-stl dataset <pull|check|synth> [options]
 
-  pull pcb-aoi [--dir DIR] [--url URL]
+  pull pcb-aoi [options]
       Downloads the public PCB-AoI archive that Ianvs documents,
       ${PCB_AOI_URL}
-      (or a mirror: --url, else the EDGE_STL_PCB_AOI_URL environment variable), resuming with
-      HTTP Range after a cut; unzips it with the model package's safety rules and checks the Ianvs
-      layout. It lands in DIR/pcb-aoi (train_data/, test_data/); DIR defaults to
-      $XDG_CACHE_HOME/edge-stl/datasets (else ~/.cache/edge-stl/datasets). Already there: nothing
-      is fetched. The last stdout line is JSON: {"root", "train_index", "test_index", "fetched"}.
+      (or a mirror), resuming with HTTP Range after a cut; unzips it with the model package's
+      safety rules and checks the Ianvs layout. It lands in DIR/pcb-aoi (train_data/, test_data/).
+      Already there: nothing is fetched. The last stdout line is JSON:
+      {"root", "train_index", "test_index", "fetched"}.
+${settingsLines(PULL_SETTINGS, { indent: 6 })}
 
-  check DIR|INDEX [--classes A,B,...]
+  check DIR|INDEX [options]
       Checks an Ianvs index (or DIR/index.txt, or every DIR/<split>/index.txt): every image
       decodes, every annotation parses and matches its image's size, boxes lie inside their image,
-      classes are known (default: ${IANVS_PCB_AOI_CLASSES.join(',')}). Prints the counts per class;
+      classes are known (PCB-AoI: ${IANVS_PCB_AOI_CLASSES.join(',')}). Prints the counts per class;
       prints each fault naming its file and exits 1 when there is any.
+${settingsLines(CHECK_SETTINGS, { indent: 6 })}
 
-  synth --out DIR [--line 1|2] [--split NAME] [--count N] [--seed S]
+  synth --out DIR [options]
       Writes a deterministic synthetic PCB-AoI-like split (Ianvs layout: index.txt, JPEGImages/,
       Annotations/) into DIR. Line 1 and line 2 are two production lines that look different.
-      Defaults: --line 1 --split train_data --count 240 --seed 1. The same seed gives
-      byte-identical files. The last stdout line is JSON: {"index", "images", "boxes"}.`;
+      The last stdout line is JSON: {"index", "images", "boxes"}.
+${settingsLines(SYNTH_SETTINGS, { indent: 6 })}
+
+Options are (flag, environment variable, default, meaning).`;
 
 /** `edge-stl dataset`: pull, check or synthesize a dataset. */
 export async function run(argv: string[]): Promise<number> {
@@ -59,23 +120,14 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function pull(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      dir: { type: 'string' },
-      url: { type: 'string' },
-    },
-  });
-  if (values.help) return help();
+  const parsed = parseSettings(PULL_SETTINGS, argv, process.env, { allowPositionals: true });
+  if (parsed.help) return help();
+  const { values, positionals } = parsed;
   const [name, ...extra] = positionals;
   if (!name || extra.length > 0 || !(name in PUBLIC_DATASETS)) {
     throw new UsageError(`pull expects one dataset name; known: ${Object.keys(PUBLIC_DATASETS).join(', ')}`);
   }
-  const url = values.url ?? (process.env.EDGE_STL_PCB_AOI_URL || undefined);
-  if (url !== undefined && !/^https?:\/\//.test(url))
-    throw new UsageError(`--url must be an http:// or https:// URL, got "${url}"`);
+  const url = values.url;
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
@@ -107,19 +159,11 @@ async function pull(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' } },
-  });
-  if (values.help) return help();
+  const parsed = parseSettings(CHECK_SETTINGS, argv, process.env, { allowPositionals: true });
+  if (parsed.help) return help();
+  const { positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('check expects one DIR or INDEX');
-  const classes = values.classes
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  if (classes !== undefined && classes.length === 0)
-    throw new UsageError('--classes expects a comma-separated list of class names');
+  const { classes } = parsed.values;
   const reports = await checkDataset(positionals[0]!, classes ? { classes } : {});
   for (const report of reports) printReport(report);
   const problems = reports.reduce((n, r) => n + r.problems.length, 0);
@@ -136,31 +180,17 @@ function printReport(r: IndexCheckReport): void {
 }
 
 async function synth(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      out: { type: 'string' },
-      line: { type: 'string' },
-      split: { type: 'string' },
-      count: { type: 'string' },
-      seed: { type: 'string' },
-    },
-  });
-  if (values.help) return help();
+  const parsed = parseSettings(SYNTH_SETTINGS, argv, process.env, { allowPositionals: true });
+  if (parsed.help) return help();
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError('synth takes no positional arguments');
   if (!values.out) throw new UsageError('synth needs --out DIR');
-  const line = (numberFlag('line', values.line, { min: 1, max: 2 }) ?? 1) as 1 | 2;
-  const split = values.split ?? 'train_data';
-  if (!/^[A-Za-z0-9_-]+$/.test(split))
-    throw new UsageError(`--split may use letters, digits, _ and - only, got "${split}"`);
   const result = await synthesizeDataset({
     out: resolve(values.out),
-    line,
-    split,
-    count: numberFlag('count', values.count, { min: 1 }) ?? 240,
-    seed: numberFlag('seed', values.seed, { min: 0 }) ?? 1,
+    line: values.line as 1 | 2,
+    split: values.split,
+    count: values.count,
+    seed: values.seed,
   });
   console.log(JSON.stringify({ index: result.indexPath, images: result.images, boxes: result.boxes }));
   return 0;

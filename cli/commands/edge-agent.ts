@@ -1,8 +1,9 @@
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
 import { EDGE_AGENT_USAGE, parseEdgeAgentArgs } from '../../edge-agent/config.js';
+import { startEdgeAgent } from '../../edge-agent/server.js';
 
 export { EDGE_AGENT_USAGE as usage };
-import { startEdgeAgent } from '../../edge-agent/server.js';
 
 /**
  * `edge-stl edge-agent`: runs the edge agent until SIGTERM or SIGINT, then shuts down gracefully
@@ -14,6 +15,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(EDGE_AGENT_USAGE);
     return 0;
   }
+  // Before the agent opens: the model on disk (or --model) may name a plugin's alias. Without
+  // plugins the built-ins are registered when a model first names one.
+  if (parsed.plugins.length > 0) await registerAlgorithms(parsed.plugins);
   // Listen before starting: a SIGTERM during start-up (model loading) still shuts down cleanly.
   const stopRequested = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

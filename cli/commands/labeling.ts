@@ -1,5 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { numberFlag, parseFlags } from '../../lib/cli/args.js';
+import { PLUGIN_SETTING } from '../../lib/cli/plugin-setting.js';
+import {
+  booleanSetting,
+  listSetting,
+  numberSetting,
+  parseSettings,
+  settingsUsage,
+  stringSetting,
+} from '../../lib/cli/settings.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
 import { objectStoresAt } from '../../lib/storage/job-storage.js';
@@ -7,79 +15,104 @@ import type { S3Config } from '../../lib/storage/object-store.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import type { LabelingJob } from '../../labeling/app.js';
 import { clusterLabelingJobs } from '../../labeling/cluster-jobs.js';
+import { LABELING_DEFAULTS } from '../../labeling/defaults.js';
 import { startLabeling } from '../../labeling/server.js';
 import { configuredRedisUrl } from '../../lib/infra/index.js';
 
-export const usage = `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
+const SETTINGS = {
+  bucket: stringSetting({
+    arg: 'NAME',
+    help: 'bucket of the installation (required; jobs from the cluster use their own)',
+  }),
+  'from-cluster': booleanSetting({
+    help: 'jobs: every SingleTaskLearningJob in the cluster, as it is now (classes, mode, bucket, S3 keys)',
+  }),
+  job: listSetting({ arg: 'NS/JOB:CLASSES', help: 'jobs: one labeled by people (repeatable)' }),
+  'auto-job': listSetting({
+    arg: 'NS/JOB:CLASSES',
+    help: 'jobs: one labeled automatically, oracle then teacher (repeatable)',
+  }),
+  kubeconfig: stringSetting({
+    arg: 'PATH',
+    defaultText: 'in-cluster, else KUBECONFIG',
+    help: 'with --from-cluster',
+  }),
+  namespace: stringSetting({
+    arg: 'NS',
+    defaultText: 'all',
+    help: "with --from-cluster: one namespace's jobs only",
+  }),
+  'ground-truth': listSetting({
+    arg: 'S3_URI',
+    help: 'Ianvs index whose images are ground truth for the oracle (repeatable)',
+  }),
+  'teacher-threshold': numberSetting({
+    arg: 'X',
+    min: 0,
+    max: 1,
+    integer: false,
+    default: LABELING_DEFAULTS.teacherScoreThreshold,
+    help: 'teacher score threshold',
+  }),
+  'auto-interval': numberSetting({
+    arg: 'MS',
+    min: 1,
+    default: LABELING_DEFAULTS.autoIntervalMs,
+    help: 'auto-labeling period',
+  }),
+  'token-file': stringSetting({ arg: 'FILE', help: 'file holding the access token (else LABELING_TOKEN)' }),
+  'redis-url': stringSetting({
+    arg: 'URL',
+    env: null,
+    defaultText: '$REDIS_URL, else none',
+    help: 'Redis for the index lock across replicas',
+  }),
+  port: numberSetting({
+    arg: 'PORT',
+    min: 0,
+    max: 65535,
+    default: LABELING_DEFAULTS.port,
+    help: 'listen port',
+  }),
+  host: stringSetting({ arg: 'HOST', default: LABELING_DEFAULTS.host, help: 'listen address' }),
+  plugin: PLUGIN_SETTING,
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl labeling --bucket BUCKET (--from-cluster | --job NS/JOB:CLASS[,CLASS...]) [options]
 
 Runs the labeling service: a web page and API to label the samples edge agents uploaded to
 samples/<ns>/<job>/, writing Pascal VOC and labeled/<ns>/<job>/index.txt for the trainer.
-S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY. The access token comes from
-LABELING_TOKEN or --token-file (never from a flag, so it stays out of process listings).
-
-Jobs (one of):
-  --from-cluster             every SingleTaskLearningJob in the cluster, as it is now: classes, labeling
-                             mode and bucket from its spec, S3 keys from its credentialsSecret
-  --job NS/JOB:CLASSES       a job labeled by people (repeatable)
-  --auto-job NS/JOB:CLASSES  a job labeled automatically: oracle, then teacher (repeatable)
-
-Options:
-  --bucket NAME              bucket of the installation (required; jobs from the cluster use their own)
-  --kubeconfig PATH          with --from-cluster: Kubernetes API (default: in-cluster, else KUBECONFIG)
-  --namespace NS             with --from-cluster: one namespace's jobs only (default: all)
-  --ground-truth S3_URI      Ianvs index whose images are ground truth for the oracle (repeatable)
-  --teacher-threshold X      teacher score threshold (default: 0.3)
-  --auto-interval MS         auto-labeling period (default: 30000)
-  --token-file FILE          file holding the access token
-  --redis-url URL            Redis for the index lock across replicas (default: $REDIS_URL)
-  --port PORT                listen port (default: 8090)
-  --host HOST                listen address (default: 0.0.0.0)
-  -h, --help                 this text`;
+Jobs come from --from-cluster, or from --job / --auto-job. A teacher model whose manifest names a
+plugin's algorithm needs that --plugin.`,
+  envOnlyTitle: 'From the environment only (secrets are never flags):',
+  envOnly: [
+    { name: 'LABELING_TOKEN', help: 'the access token (or --token-file), kept out of process listings' },
+    { name: 'S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY', help: 'the object store' },
+    { name: 'REDIS_URL', help: 'Redis when --redis-url is not given' },
+  ],
+});
 
 /** `edge-stl labeling`: runs the labeling service until SIGTERM or SIGINT. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      bucket: { type: 'string' },
-      'from-cluster': { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string' },
-      job: { type: 'string', multiple: true },
-      'auto-job': { type: 'string', multiple: true },
-      'ground-truth': { type: 'string', multiple: true },
-      'teacher-threshold': { type: 'string' },
-      'auto-interval': { type: 'string' },
-      'token-file': { type: 'string' },
-      'redis-url': { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-    },
-  });
-  if (values.help) {
+  const parsed = parseSettings(SETTINGS, argv, process.env);
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
+  const values = parsed.values;
   if (!values.bucket) throw new UsageError('--bucket is required');
   const fixed = [
-    ...(values.job ?? []).map((s) => parseJob(s, 'manual')),
-    ...(values['auto-job'] ?? []).map((s) => parseJob(s, 'auto')),
+    ...values.job.map((s) => parseJob(s, 'manual')),
+    ...values['auto-job'].map((s) => parseJob(s, 'auto')),
   ];
-  const fromCluster = values['from-cluster'] === true;
+  const fromCluster = values['from-cluster'];
   if (fromCluster && fixed.length > 0)
     throw new UsageError('--from-cluster cannot be combined with --job or --auto-job');
   if (!fromCluster && fixed.length === 0)
     throw new UsageError('give --from-cluster, or at least one --job or --auto-job');
   if (!fromCluster && (values.kubeconfig || values.namespace))
     throw new UsageError('--kubeconfig and --namespace go with --from-cluster');
-  const threshold = numberFlag('teacher-threshold', values['teacher-threshold'], {
-    min: 0,
-    max: 1,
-    integer: false,
-  });
-  const intervalMs = numberFlag('auto-interval', values['auto-interval'], { min: 1 });
-  const port = numberFlag('port', values.port, { min: 0, max: 65535 });
   const token = values['token-file']
     ? (await readFile(values['token-file'], 'utf8')).trim()
     : process.env.LABELING_TOKEN;
@@ -89,9 +122,10 @@ export async function run(argv: string[]): Promise<number> {
   const jobs = cluster?.jobs ?? fixed;
   // A cluster job may switch to auto at any time: the auto machinery is always ready there.
   const hasAuto = fromCluster || fixed.some((j) => j.mode === 'auto');
+  // The teacher is the job's deployed model: it may name a plugin's algorithm.
   if (hasAuto) {
-    const { registerBuiltins } = await import('../../lib/builtin-algorithms/register.js');
-    await registerBuiltins();
+    const { registerAlgorithms } = await import('../../lib/builtin-algorithms/register.js');
+    await registerAlgorithms(values.plugin);
   }
   const service = await startLabeling({
     bucket: values.bucket,
@@ -99,14 +133,14 @@ export async function run(argv: string[]): Promise<number> {
     jobs,
     s3,
     redisUrl: values['redis-url'] ?? configuredRedisUrl(),
-    port,
+    port: values.port,
     host: values.host,
     ...(hasAuto
       ? {
           auto: {
-            intervalMs,
-            groundTruthIndexes: values['ground-truth'] ?? [],
-            teacherScoreThreshold: threshold,
+            intervalMs: values['auto-interval'],
+            groundTruthIndexes: values['ground-truth'],
+            teacherScoreThreshold: values['teacher-threshold'],
           },
         }
       : {}),

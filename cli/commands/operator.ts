@@ -1,51 +1,114 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { numberFlag, parseFlags } from '../../lib/cli/args.js';
+import {
+  booleanSetting,
+  numberSetting,
+  parseSettings,
+  settingsUsage,
+  stringSetting,
+} from '../../lib/cli/settings.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../../lib/protocol/defaults.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger } from '../../lib/log.js';
-import { trainingQueueName } from '../../lib/queue/training-queue.js';
+import { TRAINING_QUEUE, trainingQueueName } from '../../lib/queue/training-queue.js';
 import { createObjectStore } from '../../lib/storage/minio-object-store.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { LocalJobStore } from '../../operator/adapters/local-job-store.js';
 import { mintNodeToken } from '../../operator/coordination/tokens.js';
+import { DEFAULT_LEASE_DURATION_SECONDS, DEFAULT_RECONCILE_CONCURRENCY } from '../../operator/defaults.js';
 import { startOperator, type OperatorConfig } from '../../operator/operator.js';
 import type { JobStore } from '../../operator/ports/job-store.js';
 import type { LeaderElector } from '../../operator/ports/leader-election.js';
-import { redisConnection, redisUrl } from '../../lib/infra/index.js';
+import { DEFAULT_REDIS_URL, redisConnection, redisUrl } from '../../lib/infra/index.js';
 
-export const usage = `Usage: edge-stl operator [options]
+const SETTINGS = {
+  kubeconfig: stringSetting({
+    arg: 'PATH',
+    defaultText: 'in-cluster, else KUBECONFIG',
+    help: 'job store: the Kubernetes API',
+  }),
+  'local-dir': stringSetting({
+    arg: 'DIR',
+    help: 'job store for local mode: job YAML files, status files beside them',
+  }),
+  namespace: stringSetting({ arg: 'NS', defaultText: 'all', help: 'watch one namespace' }),
+  'leader-elect': booleanSetting({
+    help: 'leader election on a coordination.k8s.io/v1 Lease (Kubernetes only)',
+  }),
+  'lease-namespace': stringSetting({
+    arg: 'NS',
+    alsoEnv: ['POD_NAMESPACE'],
+    default: 'default',
+    help: 'namespace of the Lease',
+  }),
+  'lease-name': stringSetting({ arg: 'NAME', default: 'edge-stl-operator', help: 'Lease name' }),
+  'lease-duration': numberSetting({
+    arg: 'SECONDS',
+    min: 0,
+    default: DEFAULT_LEASE_DURATION_SECONDS,
+    help: 'Lease duration',
+  }),
+  'agent-tokens-secret': stringSetting({
+    arg: 'NS/NAME',
+    help: 'Secret with one agent token per node (key = node name), besides or instead of EDGE_STL_AGENT_KEY',
+  }),
+  'tls-cert': stringSetting({
+    arg: 'FILE',
+    env: 'EDGE_STL_TLS_CERT_FILE',
+    help: 'serve over HTTPS: PEM chain (with --tls-key)',
+  }),
+  'tls-key': stringSetting({
+    arg: 'FILE',
+    env: 'EDGE_STL_TLS_KEY_FILE',
+    help: 'serve over HTTPS: PEM key (with --tls-cert)',
+  }),
+  host: stringSetting({ arg: 'HOST', default: '0.0.0.0', help: 'listen address' }),
+  port: numberSetting({ arg: 'PORT', min: 0, max: 65535, default: 8080, help: 'listen port' }),
+  'heartbeat-interval': numberSetting({
+    arg: 'S',
+    min: 0,
+    default: DEFAULT_HEARTBEAT_SECONDS,
+    help: 'heartbeat interval asked of agents',
+  }),
+  'evict-after': numberSetting({ arg: 'S', min: 0, default: 3600, help: 'forget an agent silent this long' }),
+  concurrency: numberSetting({
+    arg: 'N',
+    min: 0,
+    default: DEFAULT_RECONCILE_CONCURRENCY,
+    help: 'jobs reconciled at the same time',
+  }),
+  queue: stringSetting({
+    arg: 'NAME',
+    default: TRAINING_QUEUE,
+    help: "training queue; the trainers' --queue must match",
+  }),
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl operator [options]
        edge-stl operator node-token NODE   Print NODE's agent token (needs EDGE_STL_AGENT_KEY)
 
 Reconciles SingleTaskLearningJobs and serves the edge coordination API (POST /v1/agents/:node/heartbeat),
-/healthz, /readyz and /metrics on one port.
-
-Job store (one of):
-  --kubeconfig PATH         Kubernetes API (default: in-cluster config, else KUBECONFIG / ~/.kube/config)
-  --local-dir DIR           Local mode: job YAML files in DIR, status files written beside them
-
-Options:
-  --namespace NS            Watch one namespace (default: all)
-  --leader-elect            Run leader election on a coordination.k8s.io/v1 Lease (Kubernetes only)
-  --lease-namespace NS      Namespace of the Lease (default: $POD_NAMESPACE or "default")
-  --lease-name NAME         Lease name (default: edge-stl-operator)
-  --lease-duration SECONDS  Lease duration (default: 15)
-  --agent-tokens-secret NS/NAME  Secret with one agent token per node (key = node name), besides
-                            or instead of the tokens minted from EDGE_STL_AGENT_KEY
-  --tls-cert FILE, --tls-key FILE  Serve the coordination API over HTTPS (PEM; chain and key)
-  --host HOST               Listen address (default: 0.0.0.0)
-  --port PORT               Listen port (default: 8080)
-  --heartbeat-interval S    Heartbeat interval asked of agents (default: 10)
-  --evict-after S           Forget an agent silent this long (default: 3600)
-  --concurrency N           Jobs reconciled at the same time (default: 8)
-  --queue NAME              Training queue; the trainers' --queue must match (default: edge-stl-training)
-
-Environment:
-  REDIS_URL                 BullMQ Redis (default: redis://127.0.0.1:6379)
-  S3_ENDPOINT, S3_REGION    Object store endpoint; credentials come from each job's Secret
-  S3_PUBLIC_ENDPOINT        Endpoint edge agents reach S3 at, for presigned model URLs (optional)
-                            (local mode: S3_ACCESS_KEY / S3_SECRET_KEY)
-  EDGE_STL_AGENT_KEY        Key node tokens are minted from (HMAC per node; no token is shared)
-  EDGE_STL_TLS_CERT_FILE, EDGE_STL_TLS_KEY_FILE   Same as --tls-cert, --tls-key`;
+/healthz, /readyz and /metrics on one port. The job store is the Kubernetes API (--kubeconfig) or,
+in local mode, a directory (--local-dir).`,
+  envOnlyTitle: 'From the environment only (the key and S3 settings are never flags):',
+  envOnly: [
+    { name: 'REDIS_URL', help: `BullMQ Redis (default: ${DEFAULT_REDIS_URL})` },
+    {
+      name: 'S3_ENDPOINT, S3_REGION',
+      help: "object store endpoint; credentials come from each job's Secret",
+    },
+    {
+      name: 'S3_PUBLIC_ENDPOINT',
+      help: 'endpoint edge agents reach S3 at, for presigned model URLs (optional)',
+    },
+    { name: 'S3_ACCESS_KEY, S3_SECRET_KEY', help: 'local mode (--local-dir) only' },
+    {
+      name: 'EDGE_STL_AGENT_KEY',
+      help: 'key node tokens are minted from (HMAC per node; no token is shared)',
+    },
+  ],
+});
 
 async function readTls(
   certFile: string | undefined,
@@ -73,40 +136,14 @@ function printNodeToken(args: string[]): number {
 /** `edge-stl operator`: wires flags, adapters, probes and signals; the logic lives in operator/. */
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'node-token') return printNodeToken(argv.slice(1));
-  const { values } = parseFlags({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      kubeconfig: { type: 'string' },
-      'local-dir': { type: 'string' },
-      namespace: { type: 'string' },
-      'leader-elect': { type: 'boolean' },
-      'lease-namespace': { type: 'string' },
-      'lease-name': { type: 'string' },
-      'lease-duration': { type: 'string' },
-      'agent-tokens-secret': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'heartbeat-interval': { type: 'string' },
-      'evict-after': { type: 'string' },
-      concurrency: { type: 'string' },
-      queue: { type: 'string' },
-    },
-  });
-  if (values.help) {
+  const env = process.env;
+  // Settings before the other variables: a bad value is a usage error whatever S3_* say.
+  const parsed = parseSettings(SETTINGS, argv, env);
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
-  // Flags before the environment: a bad value is a usage error whatever the variables say.
-  const leaseDurationSeconds = numberFlag('lease-duration', values['lease-duration'], { min: 0 }) ?? 15;
-  const port = numberFlag('port', values.port, { min: 0, max: 65535 }) ?? 8080;
-  const heartbeatIntervalSeconds =
-    numberFlag('heartbeat-interval', values['heartbeat-interval'], { min: 0 }) ?? 10;
-  const evictAfterSeconds = numberFlag('evict-after', values['evict-after'], { min: 0 }) ?? 3600;
-  const concurrency = numberFlag('concurrency', values.concurrency, { min: 0 }) ?? 8;
-  const env = process.env;
+  const values = parsed.values;
   if (!env.S3_ENDPOINT) throw new UsageError('S3_ENDPOINT is not set');
   const nodeKey = env.EDGE_STL_AGENT_KEY || undefined;
   const tokensSecret = values['agent-tokens-secret'];
@@ -116,10 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     );
   if (nodeKey && nodeKey.length < 16)
     throw new UsageError('EDGE_STL_AGENT_KEY must be at least 16 characters');
-  const tls = await readTls(
-    values['tls-cert'] ?? (env.EDGE_STL_TLS_CERT_FILE || undefined),
-    values['tls-key'] ?? (env.EDGE_STL_TLS_KEY_FILE || undefined),
-  );
+  const tls = await readTls(values['tls-cert'], values['tls-key']);
   if (tokensSecret && !/^[^/]+\/[^/]+$/.test(tokensSecret))
     throw new UsageError('--agent-tokens-secret must be NS/NAME');
   if (values['local-dir'] && (values.kubeconfig || values['leader-elect']))
@@ -147,10 +181,10 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['leader-elect']
         ? {
             lease: {
-              namespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? 'default',
-              name: values['lease-name'] ?? 'edge-stl-operator',
+              namespace: values['lease-namespace'],
+              name: values['lease-name'],
               identity: env.POD_NAME ?? hostname(),
-              leaseDurationSeconds,
+              leaseDurationSeconds: values['lease-duration'],
             },
           }
         : {}),
@@ -179,11 +213,11 @@ export async function run(argv: string[]): Promise<number> {
         ? { tokensSecret: { namespace: tokensSecret.split('/')[0], name: tokensSecret.split('/')[1] } }
         : {}),
     },
-    host: values.host ?? '0.0.0.0',
-    port,
-    heartbeatIntervalSeconds,
-    evictAfterSeconds,
-    concurrency,
+    host: values.host,
+    port: values.port,
+    heartbeatIntervalSeconds: values['heartbeat-interval'],
+    evictAfterSeconds: values['evict-after'],
+    concurrency: values.concurrency,
     log,
   };
   const operator = await startOperator(config);

@@ -1,50 +1,53 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { loadModel } from '../../lib/builtin-algorithms/model-loader.js';
-import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
-import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
+import { BACKEND_SETTING } from '../../lib/cli/backend-setting.js';
+import { HP_SETTING, parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
+import { PLUGIN_SETTING } from '../../lib/cli/plugin-setting.js';
+import { parseSettings, settingsUsage, stringSetting } from '../../lib/cli/settings.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { drawDetections } from '../../lib/image/index.js';
-import { BACKEND_CHOICES } from '../../lib/tf/index.js';
 
-export const usage = `Usage: edge-stl predict --model MODEL.zip (--index PATH | IMAGE...) --out PREDICTIONS.json
-                         [--draw DIR] [--backend auto|tensorflow|wasm|cpu] [--hp key=value ...]
+const SETTINGS = {
+  model: stringSetting({ arg: 'MODEL.zip', help: 'the model (required)' }),
+  index: stringSetting({ arg: 'PATH', help: 'Ianvs index whose images to predict (or IMAGE paths)' }),
+  out: stringSetting({ arg: 'PREDICTIONS.json', help: 'where the predict_dict goes (required)' }),
+  draw: stringSetting({ arg: 'DIR', help: 'write each image with its boxes as DIR/<name>.png' }),
+  backend: BACKEND_SETTING,
+  hp: HP_SETTING,
+  plugin: PLUGIN_SETTING,
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl predict --model MODEL.zip (--index PATH | IMAGE...) --out PREDICTIONS.json [options]
 
 Runs the model on the images (or every image of an Ianvs index) and writes the Ianvs predict_dict
 as JSON: { "<image basename>": [{ "name": "<class>", "bbox": [[ymin, xmin, ymax, xmax, score], ...] }] }
 in the frame where the short side is 640. --draw writes each image with its boxes as DIR/<name>.png.
---hp overrides inference settings (score_threshold, nms_iou, max_per_class).`;
+--hp overrides inference settings (score_threshold, nms_iou, max_per_class). A model whose
+manifest names a plugin's algorithm needs that --plugin.`,
+});
 
 /** `edge-stl predict`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      model: { type: 'string' },
-      index: { type: 'string' },
-      out: { type: 'string' },
-      draw: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      hp: { type: 'string', multiple: true, default: [] },
-    },
-  });
-  if (values.help) {
+  const parsed = parseSettings(SETTINGS, argv, process.env, { allowPositionals: true });
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
+  const { values, positionals } = parsed;
   if (!values.model) throw new UsageError('--model is required');
   if (!values.out) throw new UsageError('--out is required');
   if (!values.index === (positionals.length === 0))
     throw new UsageError('give either --index or image paths');
-  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
-  const hp = parseHyperparameterFlags(values.hp ?? []);
+  const hp = parseHyperparameterFlags(values.hp);
   const images = values.index
     ? (await loadDataset(values.index)).samples.map((s) => s.imagePath)
     : positionals.map((p) => resolve(p));
-  const model = await loadModel(values.model, backend, hp);
+  await registerAlgorithms(values.plugin);
+  const model = await loadModel(values.model, values.backend, hp);
   try {
     const t0 = Date.now();
     const dict = await model.predict(images);

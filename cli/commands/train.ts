@@ -2,16 +2,38 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createModel, progressReporter } from '../../lib/builtin-algorithms/model-loader.js';
-import { choiceFlag, parseFlags } from '../../lib/cli/args.js';
-import { parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
+import { BACKEND_SETTING } from '../../lib/cli/backend-setting.js';
+import { HP_SETTING, parseHyperparameterFlags } from '../../lib/cli/hyperparameters.js';
+import { PLUGIN_SETTING } from '../../lib/cli/plugin-setting.js';
+import { parseSettings, settingsUsage, stringSetting } from '../../lib/cli/settings.js';
 import { loadDataset } from '../../lib/dataset/index.js';
 import { readManifest } from '../../lib/model-package/index.js';
 import { UsageError } from '../../lib/errors/index.js';
-import { BACKEND_CHOICES } from '../../lib/tf/index.js';
 
-export const usage = `Usage: edge-stl train --train-index PATH [--test-index PATH] --out MODEL.zip
-                       [--algorithm FPN] [--hp key=value ...] [--backend auto|tensorflow|wasm|cpu]
-                       [--init MODEL.zip] [--work-dir DIR] [--resume CHECKPOINT_DIR]
+const SETTINGS = {
+  'train-index': stringSetting({ arg: 'PATH', help: 'Ianvs index to train on, local or s3:// (required)' }),
+  'test-index': stringSetting({ arg: 'PATH', help: 'Ianvs index to evaluate on' }),
+  out: stringSetting({ arg: 'MODEL.zip', help: 'where the model goes (required)' }),
+  algorithm: stringSetting({
+    arg: 'ALIAS',
+    default: 'FPN',
+    help: 'registered algorithm (a plugin may add some)',
+  }),
+  hp: HP_SETTING,
+  backend: BACKEND_SETTING,
+  init: stringSetting({ arg: 'MODEL.zip', help: 'start from this model (fine-tuning)' }),
+  'work-dir': stringSetting({
+    arg: 'DIR',
+    defaultText: 'a temporary dir',
+    help: 'checkpoints; kept when given',
+  }),
+  resume: stringSetting({ arg: 'CHECKPOINT_DIR', help: 'continue an interrupted run' }),
+  plugin: PLUGIN_SETTING,
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl train --train-index PATH [--test-index PATH] --out MODEL.zip [options]
 
 Trains a detector on an Ianvs index (local path or s3:// URI) and writes MODEL.zip. With
 --test-index, evaluates on it and stores f1_score / mAP50 in the manifest. --init starts from an
@@ -20,38 +42,26 @@ that --work-dir kept (weights, optimizer state, iteration and time used). Progre
 is one JSON object: {"model", "iterations", "seconds", "f1_score"?, "mAP50"?}.
 
 Hyperparameters (FPN): preset=default|quick|tiny, backbone=resnet18|mobilenetv2, learning_rate,
-momentum, max_iteration, batch_size, weight_decay, warmup_iterations, short_side, crop_size, ...`;
+momentum, max_iteration, batch_size, weight_decay, warmup_iterations, short_side, crop_size, ...`,
+});
 
 /** `edge-stl train`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      'train-index': { type: 'string' },
-      'test-index': { type: 'string' },
-      out: { type: 'string' },
-      algorithm: { type: 'string', default: 'FPN' },
-      hp: { type: 'string', multiple: true, default: [] },
-      backend: { type: 'string' },
-      init: { type: 'string' },
-      'work-dir': { type: 'string' },
-      resume: { type: 'string' },
-    },
-  });
-  if (values.help) {
+  const parsed = parseSettings(SETTINGS, argv, process.env);
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
+  const values = parsed.values;
   if (!values['train-index']) throw new UsageError('--train-index is required');
   if (!values.out) throw new UsageError('--out is required');
-  const hp = parseHyperparameterFlags(values.hp ?? []);
-  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
+  const hp = parseHyperparameterFlags(values.hp);
   const t0 = Date.now();
   // The data first: a wrong path fails before the backend starts (and logs).
   const train = await loadDataset(values['train-index']);
   const test = values['test-index'] ? await loadDataset(values['test-index']) : undefined;
-  const model = await createModel(values.algorithm!, hp, backend);
+  await registerAlgorithms(values.plugin);
+  const model = await createModel(values.algorithm, hp, values.backend);
   const workDir = values['work-dir']
     ? resolve(values['work-dir'])
     : await mkdtemp(join(tmpdir(), 'edge-stl-train-'));

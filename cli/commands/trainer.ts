@@ -1,6 +1,14 @@
-import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
-import { trainingQueueName } from '../../lib/queue/training-queue.js';
-import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';
+import { BACKEND_SETTING } from '../../lib/cli/backend-setting.js';
+import { PLUGIN_SETTING } from '../../lib/cli/plugin-setting.js';
+import {
+  booleanSetting,
+  numberSetting,
+  parseSettings,
+  settingsUsage,
+  stringSetting,
+} from '../../lib/cli/settings.js';
+import { TRAINING_QUEUE, trainingQueueName } from '../../lib/queue/training-queue.js';
+import { initBackend } from '../../lib/tf/backend.js';
 import { createLogger } from '../../lib/log.js';
 import { objectStoresAt } from '../../lib/storage/job-storage.js';
 import type { S3Config } from '../../lib/storage/object-store.js';
@@ -8,70 +16,102 @@ import { UsageError } from '../../lib/errors/index.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
 import { jobStoreResolver } from '../../cloud-trainer/job-stores.js';
 import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
-import type { TrainerConfig } from '../../cloud-trainer/config.js';
+import { TRAINER_DEFAULTS, type TrainerConfig } from '../../cloud-trainer/config.js';
 import { startTrainer } from '../../cloud-trainer/trainer-worker.js';
-import { redisUrl } from '../../lib/infra/index.js';
+import { DEFAULT_REDIS_URL, redisUrl } from '../../lib/infra/index.js';
 
-export const usage = `Usage: edge-stl trainer [options]
+const MIB = 1024 * 1024;
+
+const SETTINGS = {
+  'credentials-from-jobs': booleanSetting({
+    help: "each round reads S3 with its job's storage.credentialsSecret, through the Kubernetes API (S3_* keys: fallback)",
+  }),
+  kubeconfig: stringSetting({
+    arg: 'PATH',
+    defaultText: 'in-cluster, else KUBECONFIG',
+    help: 'with --credentials-from-jobs',
+  }),
+  namespace: stringSetting({
+    arg: 'NS',
+    defaultText: 'all',
+    help: 'with --credentials-from-jobs: jobs of one namespace only',
+  }),
+  'redis-url': stringSetting({
+    arg: 'URL',
+    env: null,
+    defaultText: `$REDIS_URL, else ${DEFAULT_REDIS_URL}`,
+    help: 'Redis',
+  }),
+  queue: stringSetting({
+    arg: 'NAME',
+    default: TRAINING_QUEUE,
+    help: "training queue; the operator's --queue must match",
+  }),
+  prefix: stringSetting({ arg: 'NAME', default: TRAINER_DEFAULTS.queuePrefix, help: 'BullMQ key prefix' }),
+  'work-dir': stringSetting({
+    arg: 'DIR',
+    defaultText: '$TMPDIR/edge-stl-trainer',
+    help: 'dataset cache and scratch',
+  }),
+  'cache-max-mib': numberSetting({
+    arg: 'N',
+    min: 1,
+    default: TRAINER_DEFAULTS.cacheMaxBytes / MIB,
+    help: 'keep the dataset cache under N MiB between rounds',
+  }),
+  'checkpoint-every': numberSetting({
+    arg: 'N',
+    min: 1,
+    default: TRAINER_DEFAULTS.checkpointEvery,
+    help: 'checkpoint every N iterations',
+  }),
+  'lock-duration': numberSetting({
+    arg: 'MS',
+    min: 1000,
+    default: TRAINER_DEFAULTS.lockDurationMs,
+    help: "job lock; a dead worker's job moves on after this",
+  }),
+  'stalled-interval': numberSetting({
+    arg: 'MS',
+    min: 1000,
+    default: TRAINER_DEFAULTS.stalledIntervalMs,
+    help: 'stalled-job check period',
+  }),
+  'ops-port': numberSetting({
+    arg: 'PORT',
+    min: 0,
+    max: 65535,
+    default: TRAINER_DEFAULTS.opsPort,
+    help: '/healthz, /readyz, /metrics port',
+  }),
+  'no-ops': booleanSetting({ help: 'no ops server' }),
+  plugin: PLUGIN_SETTING,
+  backend: BACKEND_SETTING,
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl trainer [options]
 
 Runs a cloud training worker: takes training rounds from the BullMQ queue one at a time, trains,
 evaluates against the deployed model and publishes models/<ns>/<job>/v<round>/model.zip.
-S3 comes from S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY; Redis from --redis-url or REDIS_URL.
-SIGTERM checkpoints the running job and hands it back to the queue.
-
-Options:
-  --credentials-from-jobs  each round reads S3 with its job's storage.credentialsSecret, looked up
-                           through the Kubernetes API (the S3_* keys are then only the fallback)
-  --kubeconfig PATH        with --credentials-from-jobs (default: in-cluster, else KUBECONFIG)
-  --namespace NS           with --credentials-from-jobs: jobs of one namespace only (default: all)
-  --redis-url URL          Redis (default: $REDIS_URL or redis://127.0.0.1:6379)
-  --queue NAME             training queue; the operator's --queue must match (default: edge-stl-training)
-  --prefix NAME            BullMQ key prefix (default: bull)
-  --work-dir DIR           dataset cache and scratch (default: $TMPDIR/edge-stl-trainer)
-  --cache-max-mib N        keep the dataset cache under N MiB between rounds (default: 20480)
-  --checkpoint-every N     checkpoint every N iterations (default: 50)
-  --lock-duration MS       job lock; a dead worker's job moves on after this (default: 60000)
-  --stalled-interval MS    stalled-job check period (default: 30000)
-  --ops-port PORT          /healthz, /readyz, /metrics port (default: 9464)
-  --no-ops                 no ops server
-  --plugin MODULE          load an algorithm plugin into the ClassFactory (repeatable)
-  --backend NAME           TF.js backend: auto|tensorflow|wasm|cpu (default: $EDGE_STL_BACKEND or auto)
-  -h, --help               this text`;
+SIGTERM checkpoints the running job and hands it back to the queue.`,
+  envOnlyTitle: 'From the environment only (secrets are never flags):',
+  envOnly: [
+    { name: 'S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY', help: 'the object store' },
+    { name: 'REDIS_URL', help: 'Redis when --redis-url is not given' },
+  ],
+});
 
 /** `edge-stl trainer`: runs the training worker until SIGTERM or SIGINT. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags({
-    args: argv,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      'credentials-from-jobs': { type: 'boolean' },
-      kubeconfig: { type: 'string' },
-      namespace: { type: 'string' },
-      'redis-url': { type: 'string' },
-      queue: { type: 'string' },
-      prefix: { type: 'string' },
-      'work-dir': { type: 'string' },
-      'cache-max-mib': { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      'lock-duration': { type: 'string' },
-      'stalled-interval': { type: 'string' },
-      'ops-port': { type: 'string' },
-      'no-ops': { type: 'boolean' },
-      plugin: { type: 'string', multiple: true },
-      backend: { type: 'string' },
-    },
-  });
-  if (values.help) {
+  // Settings before the other variables: a bad value is a usage error whatever S3_* say.
+  const parsed = parseSettings(SETTINGS, argv, process.env);
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
-  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
-  // Flags before the environment: a bad value is a usage error whatever S3_* say.
-  const cacheMaxMib = numberFlag('cache-max-mib', values['cache-max-mib'], { min: 1 });
-  const checkpointEvery = numberFlag('checkpoint-every', values['checkpoint-every'], { min: 1 });
-  const lockDurationMs = numberFlag('lock-duration', values['lock-duration'], { min: 1000 });
-  const stalledIntervalMs = numberFlag('stalled-interval', values['stalled-interval'], { min: 1000 });
-  const opsPort = numberFlag('ops-port', values['ops-port'], { min: 0, max: 65535 }) ?? 9464;
+  const values = parsed.values;
+  const backend = values.backend;
   if (!values['credentials-from-jobs'] && (values.kubeconfig || values.namespace))
     throw new UsageError('--kubeconfig and --namespace go with --credentials-from-jobs');
   const config: TrainerConfig = {
@@ -80,11 +120,11 @@ export async function run(argv: string[]): Promise<number> {
     queueName: trainingQueueName(values.queue),
     queuePrefix: values.prefix,
     workDir: values['work-dir'],
-    cacheMaxBytes: cacheMaxMib === undefined ? undefined : cacheMaxMib * 1024 * 1024,
-    checkpointEvery,
-    lockDurationMs,
-    stalledIntervalMs,
-    opsPort: values['no-ops'] ? null : opsPort,
+    cacheMaxBytes: values['cache-max-mib'] * MIB,
+    checkpointEvery: values['checkpoint-every'],
+    lockDurationMs: values['lock-duration'],
+    stalledIntervalMs: values['stalled-interval'],
+    opsPort: values['no-ops'] ? null : values['ops-port'],
   };
   // The first initialisation holds for the process (default: $EDGE_STL_BACKEND or auto).
   if (backend) await initBackend(backend);

@@ -3,16 +3,59 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { choiceFlag, numberFlag, parseFlags } from '../../lib/cli/args.js';
+import { registerAlgorithms } from '../../lib/builtin-algorithms/register.js';
+import { BACKEND_SETTING } from '../../lib/cli/backend-setting.js';
+import { PLUGIN_SETTING } from '../../lib/cli/plugin-setting.js';
+import {
+  choiceSetting,
+  numberSetting,
+  parseSettings,
+  settingsUsage,
+  stringSetting,
+} from '../../lib/cli/settings.js';
 import { UsageError } from '../../lib/errors/index.js';
 import { createLogger, setDefaultLogDestination } from '../../lib/log.js';
 import { resolveProfile } from '../../local/profiles.js';
 import { TerminalView } from '../../local/terminal-view.js';
 import { resolveRunData } from '../../local/run-data.js';
-import { BACKEND_CHOICES, initBackend } from '../../lib/tf/backend.js';
+import { initBackend } from '../../lib/tf/backend.js';
 import { runUp } from '../../local/up.js';
 
-export const usage = `Usage: edge-stl up [JOB.yaml] [options]
+const SETTINGS = {
+  profile: stringSetting({
+    arg: 'NAME',
+    default: 'quick',
+    help: 'quick (a few minutes) | default (accuracy target) | tiny (tests)',
+  }),
+  'state-dir': stringSetting({ arg: 'DIR', default: join('.state', 'up'), help: 'state kept between runs' }),
+  out: stringSetting({ arg: 'DIR', default: 'out', help: 'report.html and summary.json' }),
+  dataset: stringSetting({
+    arg: 'DIR',
+    defaultText: 'synthetic line 1',
+    help: 'the first line: train_data/ trains round 0, test_data/ is the reference test',
+  }),
+  stream: stringSetting({
+    arg: 'INDEX|DIR',
+    defaultText: 'synthetic line 2',
+    help: 'what the cameras send: an Ianvs index (its annotations answer in auto mode) or a dir of images; with --dataset alone: a held-back 25% of train_data',
+  }),
+  'test-index': stringSetting({
+    arg: 'INDEX',
+    defaultText: "the stream's test_data",
+    help: 'evaluation set, never streamed nor trained on',
+  }),
+  label: choiceSetting({
+    choices: ['auto', 'manual'] as const,
+    default: 'auto',
+    help: 'auto: oracle/teacher labels; manual: label in the web page',
+  }),
+  agents: numberSetting({ arg: 'N', min: 1, max: 16, default: 2, help: 'simulated edge nodes' }),
+  backend: BACKEND_SETTING,
+  plugin: PLUGIN_SETTING,
+};
+
+export const usage = settingsUsage(SETTINGS, {
+  head: `Usage: edge-stl up [JOB.yaml] [options]
 
 Runs the whole single-task-learning loop on this machine: operator (local job store), trainer,
 labeling service and edge agents with simulated cameras, on an embedded Redis and S3 unless
@@ -21,20 +64,10 @@ With no data flags it brings its own data: round 0 trains on a synthetic first p
 the cameras stream a second line that looks different, and every round is scored on the second
 line's test split and on the first line's.
 
-  JOB.yaml              SingleTaskLearningJob (default examples/pcb-aoi/job.yaml)
-  --profile NAME        quick (a few minutes) | default (accuracy target) | tiny (tests)   [quick]
-  --state-dir DIR       state kept between runs                                            [.state/up]
-  --out DIR             report.html and summary.json                                       [out]
-  --dataset DIR         the first line: train_data/ trains round 0, test_data/ is the reference
-                        test                                  [synthetic line 1, made in the state dir]
-  --stream INDEX|DIR    what the cameras send: an Ianvs index (its annotations answer for the
-                        labeler in auto mode) or a dir of images
-                        [synthetic line 2 stream; with --dataset alone: a held-back 25% of train_data]
-  --test-index INDEX    evaluation set, never streamed nor trained on  [the stream's sibling test_data]
-  --label auto|manual   auto: oracle/teacher labels; manual: label in the web page        [auto]
-  --agents N            simulated edge nodes                                                [2]
-  --backend NAME        auto | tensorflow | wasm | cpu                  [$EDGE_STL_BACKEND or auto]
-Logs go to <state-dir>/up.log; progress and messages to stderr, the report's paths to stdout.`;
+  JOB.yaml   SingleTaskLearningJob (default examples/pcb-aoi/job.yaml); a job whose algorithm comes
+             from a plugin needs that --plugin (the trainer, the teacher and the agents all use it)`,
+  tail: "Logs go to <state-dir>/up.log; progress and messages to stderr, the report's paths to stdout.",
+});
 
 function repoRoot(): string {
   // cli/commands (sources) or dist/cli/commands (built): the repo root holds examples/.
@@ -47,33 +80,17 @@ function repoRoot(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      profile: { type: 'string', default: 'quick' },
-      'state-dir': { type: 'string', default: join('.state', 'up') },
-      out: { type: 'string', default: 'out' },
-      dataset: { type: 'string' },
-      stream: { type: 'string' },
-      'test-index': { type: 'string' },
-      label: { type: 'string', default: 'auto' },
-      agents: { type: 'string', default: '2' },
-      backend: { type: 'string' },
-    },
-  });
-  if (values.help) {
+  const parsed = parseSettings(SETTINGS, argv, process.env, { allowPositionals: true });
+  if (parsed.help) {
     console.log(usage);
     return 0;
   }
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError('expects at most one JOB.yaml');
-  const label = choiceFlag('label', values.label, ['auto', 'manual'] as const)!;
-  const agents = numberFlag('agents', values.agents, { min: 1, max: 16 })!;
-  const backend = choiceFlag('backend', values.backend, BACKEND_CHOICES);
-  const profile = resolveProfile(values.profile!);
+  const { label, agents, backend } = values;
+  const profile = resolveProfile(values.profile);
 
-  const stateDir = resolve(values['state-dir']!);
+  const stateDir = resolve(values['state-dir']);
   await mkdir(stateDir, { recursive: true });
   const logFile = join(stateDir, 'up.log');
   // Every component's logger writes to the file; the terminal shows the live view.
@@ -81,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger('edge-stl-up');
   // The first initialisation holds for the process: the trainer and the agents use this backend.
   if (backend) await initBackend(backend);
+  // In-process: the trainer, the labeling teacher and the agents share this ClassFactory.
+  await registerAlgorithms(values.plugin);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -105,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = await runUp({
       jobFile: positionals[0] ?? join(repoRoot(), 'examples', 'pcb-aoi', 'job.yaml'),
       stateDir,
-      outDir: resolve(values.out!),
+      outDir: resolve(values.out),
       profile,
       data,
       labelMode: label,

@@ -30,7 +30,11 @@ export interface NumberRule {
  * naming the flag and the value.
  */
 export function numberFlag(flag: string, raw: string | undefined, rule: NumberRule = {}): number | undefined {
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : checkNumber(`--${flag}`, raw, rule);
+}
+
+/** {@link numberFlag}'s rule for a value from `name` (`--flag` or an environment variable). */
+export function checkNumber(name: string, raw: string, rule: NumberRule = {}): number {
   const { min, max, integer = true } = rule;
   const n = raw.trim() === '' ? NaN : Number(raw);
   const ok =
@@ -38,7 +42,7 @@ export function numberFlag(flag: string, raw: string | undefined, rule: NumberRu
     (!integer || Number.isInteger(n)) &&
     (min === undefined || n >= min) &&
     (max === undefined || n <= max);
-  if (!ok) throw new UsageError(`--${flag} expects ${describeRule(rule)}, got "${raw}"`);
+  if (!ok) throw new UsageError(`${name} expects ${describeRule(rule)}, got "${raw}"`);
   return n;
 }
 
@@ -56,8 +60,12 @@ export function choiceFlag<C extends string>(
   raw: string | undefined,
   choices: readonly C[],
 ): C | undefined {
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : checkChoice(`--${flag}`, raw, choices);
+}
+
+/** {@link choiceFlag}'s rule for a value from `name` (`--flag` or an environment variable). */
+export function checkChoice<C extends string>(name: string, raw: string, choices: readonly C[]): C {
   if (!(choices as readonly string[]).includes(raw))
-    throw new UsageError(`--${flag} expects one of ${choices.join(', ')}, got "${raw}"`);
+    throw new UsageError(`${name} expects one of ${choices.join(', ')}, got "${raw}"`);
   return raw as C;
 }

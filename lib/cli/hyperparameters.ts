@@ -1,6 +1,7 @@
 import yaml from 'js-yaml';
 import type { Hyperparameters } from '../algorithm-api/types.js';
 import { UsageError } from '../errors/index.js';
+import { listSetting } from './settings.js';
 
 /**
  * Parses repeated `--hp key=value` flags. Values parse as a YAML scalar would
@@ -17,3 +18,6 @@ export function parseHyperparameterFlags(flags: readonly string[]): Hyperparamet
   }
   return out;
 }
+
+/** `--hp key=value` (repeatable, or `EDGE_STL_HP`), parsed by {@link parseHyperparameterFlags}. */
+export const HP_SETTING = listSetting({ arg: 'key=value', help: 'hyperparameter (repeatable)' });

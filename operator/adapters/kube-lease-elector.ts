@@ -7,6 +7,7 @@ import {
 } from '../ports/leader-election.js';
 import { isConflict, isNotFound } from './kube-errors.js';
 import { withSignal } from './kube-signal.js';
+import { DEFAULT_LEASE_DURATION_SECONDS } from '../defaults.js';
 
 export interface KubeLeaseElectorOptions {
   kubeConfig: KubeConfig;
@@ -53,7 +54,7 @@ export class KubeLeaseElector implements LeaderElector {
 
   constructor(private readonly opts: KubeLeaseElectorOptions) {
     this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
-    this.durationS = opts.leaseDurationSeconds ?? 15;
+    this.durationS = opts.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
     const durationMs = this.durationS * 1000;
     // Whole milliseconds: timers and AbortSignal.timeout take integers.
     this.renewDeadlineMs = opts.renewDeadlineMs ?? Math.round((durationMs * 2) / 3);

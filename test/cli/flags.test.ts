@@ -18,12 +18,12 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(repo, 'bin', 'edge-stl.js'), ...args],
-      { cwd: scratch, env: { PATH: process.env.PATH ?? '', HOME: scratch }, timeout: 60_000 },
+      { cwd: scratch, env: { PATH: process.env.PATH ?? '', HOME: scratch, ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err && typeof err.code === 'number' ? err.code : err ? null : 0;
         resolve({ code, stdout, stderr });
@@ -124,6 +124,75 @@ describe('edge-stl: every command answers misuse the same way', () => {
 
   it.each(COMMANDS)('%s: a bad flag value exits 2 with the usage', async (command) => {
     expectUsageError(await badValue.get(command)!, command, BAD_VALUE[command][1]);
+  });
+});
+
+/** The commands that load or train a model: each takes `--plugin MODULE` (repeatable). */
+const PLUGIN_COMMANDS = ['up', 'train', 'predict', 'eval', 'trainer', 'labeling', 'edge-agent'] as const;
+
+/** A bad value in a command's `EDGE_STL_<FLAG>` variable, with no flag given. */
+const BAD_ENV: [string, string[], Record<string, string>, string][] = [
+  ['operator', [], { EDGE_STL_PORT: '80x' }, 'EDGE_STL_PORT expects an integer in [0, 65535], got "80x"'],
+  [
+    'trainer',
+    [],
+    { EDGE_STL_OPS_PORT: '-1' },
+    'EDGE_STL_OPS_PORT expects an integer in [0, 65535], got "-1"',
+  ],
+  ['up', [], { EDGE_STL_AGENTS: '17' }, 'EDGE_STL_AGENTS expects an integer in [1, 16], got "17"'],
+  [
+    'eval',
+    ['--model', 'm.zip', '--test-index', 'i.txt'],
+    { EDGE_STL_BACKEND: 'gpu' },
+    'EDGE_STL_BACKEND expects one of auto, tensorflow, wasm, cpu, got "gpu"',
+  ],
+  [
+    'edge-agent',
+    [],
+    { EDGE_STL_SAMPLING: 'most' },
+    'EDGE_STL_SAMPLING expects ibt, all, random or none, got "most"',
+  ],
+];
+
+describe('edge-stl: settings from the environment and --plugin', () => {
+  // Started together, three at a time, as above.
+  const runs = new Map<string, Promise<Run>>();
+  beforeAll(async () => {
+    const limit = pLimit(3);
+    for (const [command, args, env] of BAD_ENV)
+      runs.set(
+        `env ${command}`,
+        limit(() => cli([command, ...args], env)),
+      );
+    for (const command of PLUGIN_COMMANDS) {
+      runs.set(
+        `plugin ${command}`,
+        limit(() => cli([command, '--plugin'])),
+      );
+      runs.set(
+        `help ${command}`,
+        limit(() => cli([command, '--help'])),
+      );
+    }
+    await Promise.all(runs.values());
+  });
+
+  it.each(BAD_ENV)(
+    '%s: a bad EDGE_STL_* value exits 2 naming the variable',
+    async (command, _args, _env, what) => {
+      expectUsageError(await runs.get(`env ${command}`)!, command, what);
+    },
+  );
+
+  it.each(PLUGIN_COMMANDS)('%s: takes --plugin MODULE and lists it in --help', async (command) => {
+    expectUsageError(
+      await runs.get(`plugin ${command}`)!,
+      command,
+      "Option '--plugin <value>' argument missing",
+    );
+    const help = await runs.get(`help ${command}`)!;
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}--plugin <module> \.\.\. +EDGE_STL_PLUGIN /m);
   });
 });
 

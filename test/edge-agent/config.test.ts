@@ -1,6 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../../lib/errors/index.js';
+import { settingEnvNames } from '../../lib/cli/settings.js';
 import { s3ConfigFromEnv } from '../../lib/storage/s3-config.js';
-import { EDGE_AGENT_USAGE, parseEdgeAgentArgs, resolveEdgeAgentConfig } from '../../edge-agent/config.js';
+import {
+  EDGE_AGENT_SETTINGS,
+  EDGE_AGENT_USAGE,
+  parseEdgeAgentArgs,
+  resolveEdgeAgentConfig,
+} from '../../edge-agent/config.js';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseEdgeAgentArgs(argv, env, s3ConfigFromEnv);
 
@@ -66,6 +73,39 @@ describe('edge agent configuration', () => {
 
   it.each(['../etc', 'Cam_1', 'a/b', '-x'])('refuses node name %j before it reaches a sample key', (node) => {
     expect(() => resolveEdgeAgentConfig({ node, dataDir: '/tmp/x' })).toThrow(/--node must be a DNS name/);
+  });
+
+  it('takes the node name from EDGE_STL_NODE_NAME, else NODE_NAME, and plugins from --plugin or EDGE_STL_PLUGIN', () => {
+    const a = parse(['--plugin', './a.mjs', '--plugin', './b.mjs'], {
+      EDGE_STL_NODE_NAME: 'cam-2',
+      NODE_NAME: 'k8s-node',
+    });
+    const b = parse([], { NODE_NAME: 'k8s-node', EDGE_STL_PLUGIN: './c.mjs' });
+    if (a.help || b.help) throw new Error('unexpected help');
+    expect([a.options.node, a.plugins]).toEqual(['cam-2', ['./a.mjs', './b.mjs']]);
+    expect([b.options.node, b.plugins]).toEqual(['k8s-node', ['./c.mjs']]);
+  });
+
+  it('names the variable a bad value came from', () => {
+    expect(() => parse([], { EDGE_STL_CONCURRENCY: '65' })).toThrow(
+      'EDGE_STL_CONCURRENCY expects an integer in [1, 64], got "65"',
+    );
+  });
+
+  it('docs/edge-agent.md lists the same flags, variables and defaults as --help', () => {
+    const doc = readFileSync(new URL('../../docs/edge-agent.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `--([a-z0-9-]+)`[^|]*\| ([^|]+) \| ([^|]+) \|/gm)].map((m) => [
+        m[1],
+        { env: [...m[2].matchAll(/`([A-Z0-9_]+)`/g)].map((e) => e[1]), defaultText: m[3].replace(/`/g, '') },
+      ]),
+    );
+    expect([...rows.keys()].sort()).toEqual(Object.keys(EDGE_AGENT_SETTINGS).sort());
+    for (const [flag, setting] of Object.entries(EDGE_AGENT_SETTINGS)) {
+      expect({ flag, env: rows.get(flag)?.env }).toEqual({ flag, env: settingEnvNames(flag, setting) });
+      const generated = setting.defaultText ?? String(setting.default ?? 'none');
+      expect({ flag, doc: rows.get(flag)?.defaultText.startsWith(generated) }).toEqual({ flag, doc: true });
+    }
   });
 
   it('--help asks for the usage', () => {
