@@ -250,10 +250,10 @@ describe('coordination API', () => {
     expect((await fetch(`${url()}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${url()}/metrics`)).text();
     for (const m of [
-      'edgestl_operator_reconciles_total',
-      'edgestl_operator_reconcile_duration_seconds_bucket',
-      'edgestl_operator_heartbeat_duration_seconds_count',
-      'edgestl_operator_leader 1',
+      'edge_stl_operator_reconciles_total',
+      'edge_stl_operator_reconcile_duration_seconds_bucket',
+      'edge_stl_operator_heartbeat_duration_seconds_count',
+      'edge_stl_operator_leader 1',
     ])
       expect(metrics).toContain(m);
   });
