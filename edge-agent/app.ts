@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
 import { opsRoutes } from '../lib/http/ops-routes.js';
+import { Detection } from '../lib/protocol/detection.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgent } from './agent.js';
 import { IMAGE_TYPES, inspectImage } from './image-input.js';
@@ -11,18 +12,10 @@ import { IMAGE_TYPES, inspectImage } from './image-input.js';
 const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
 type ErrorReply = Static<typeof ErrorReply>;
 
-const BoxSchema = Type.Object({
-  xmin: Type.Number(),
-  ymin: Type.Number(),
-  xmax: Type.Number(),
-  ymax: Type.Number(),
-});
-const DetectionSchema = Type.Object({ class: Type.String(), score: Type.Number(), box: BoxSchema });
-
 /** `POST /v1/infer` reply (default format). */
 export const InferReply = Type.Object({
   model: Type.Object({ job: Type.String(), version: Type.String() }),
-  detections: Type.Array(DetectionSchema),
+  detections: Type.Array(Detection),
   latencyMs: Type.Number(),
 });
 export type InferReply = Static<typeof InferReply>;

@@ -153,8 +153,8 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
           image: { width: image.width, height: image.height },
           detections: sample.detections,
           classes: found.classes,
-          ...(sample.model?.version ? { modelVersion: sample.model.version } : {}),
-          ...(sample.createdAt ? { createdAt: sample.createdAt } : {}),
+          modelVersion: sample.model.version,
+          createdAt: sample.createdAt,
         };
       },
     );
