@@ -13,8 +13,6 @@ export const SampleParams = Type.Object({
 export type JobParams = Static<typeof JobParams>;
 export type SampleParams = Static<typeof SampleParams>;
 
-export const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
-
 export const LoginBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 512 }) },
   { additionalProperties: false },
