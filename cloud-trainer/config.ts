@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
-import { TRAINING_QUEUE, type TrainingJobData } from '../lib/queue/training-queue.js';
+import { TRAINING_QUEUE, TRAINING_QUEUE_PREFIX, type TrainingJobData } from '../lib/queue/training-queue.js';
 
 /** How a trainer process is wired. Only `redisUrl` and one of `s3` / `store` are required. */
 export interface TrainerConfig {
@@ -54,7 +54,7 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
     storeFor: config.storeFor,
     logger: config.logger,
     queueName: config.queueName ?? TRAINING_QUEUE,
-    queuePrefix: config.queuePrefix ?? 'bull',
+    queuePrefix: config.queuePrefix ?? TRAINING_QUEUE_PREFIX,
     workDir: config.workDir ?? join(tmpdir(), 'edge-stl-trainer'),
     cacheMaxBytes: config.cacheMaxBytes ?? 20 * 1024 ** 3,
     checkpointEvery: config.checkpointEvery ?? 50,
