@@ -10,7 +10,6 @@ import { AgentError } from './agent-error.js';
 import type { EdgeAgent } from './agent.js';
 import { IMAGE_TYPES, inspectImage } from './image-input.js';
 
-
 /** `POST /v1/infer` reply (default format). */
 export const InferReply = Type.Object({
   model: Type.Object({ job: Type.String(), version: Type.String() }),

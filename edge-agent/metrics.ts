@@ -35,8 +35,7 @@ export class AgentMetrics {
   constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node });
-    if (options.defaultMetrics !== false)
-      collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     this.inferenceSeconds = new Histogram({
       name: `${PREFIX}inference_seconds`,
       help: 'Inference latency (model time, excluding the queue wait)',

@@ -60,15 +60,16 @@ function errorReplyOf(err: Error, statusByCode: Readonly<Record<string, number>>
  * Makes `app` (and the contexts below it) answer every error and unknown route with the shared
  * {@link ErrorBody}: typed errors with their code and message, fastify's client errors (schema
  * validation, malformed or oversized bodies) with a code by status, and anything else as 500
- * `INTERNAL` without its message. Faults are logged as errors, typed 5xx answers as warnings.
+ * `INTERNAL` without its message (logged as an error).
  */
 export function installErrorReplies(app: FastifyInstance, options: ErrorRepliesOptions = {}): void {
   const statusByCode = options.statusByCode ?? {};
   app.setErrorHandler((err: Error, req, reply) => {
     const { status, body, typed } = errorReplyOf(err, statusByCode);
-    if (status >= 500 && !typed) req.log.error({ err, status }, 'Request failed');
-    else if (status >= 500) req.log.warn({ err, status, code: body.error }, 'Request refused');
-    else req.log.debug({ code: body.error, status }, 'Request refused');
+    // A typed error (no model yet, queue full, bad input) is an answer, not a fault: at request
+    // rates it would flood the log, so only faults are logged above debug.
+    if (typed || status < 500) req.log.debug({ err, code: body.error, status }, 'Request refused');
+    else req.log.error({ err, status }, 'Request failed');
     options.onError?.(status, err);
     return reply.code(status).send(body);
   });

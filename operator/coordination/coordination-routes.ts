@@ -83,8 +83,10 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   });
   app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     const node = req.params.node;
-    if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
-      return sendError(reply.header('retry-after', '1'), 429, 'RATE_LIMITED', 'too many calls from this node');
+    if (!deps.rateLimiter.take(node, deps.clock.now().getTime())) {
+      reply.header('retry-after', '1');
+      return sendError(reply, 429, 'RATE_LIMITED', 'too many calls from this node');
+    }
     const labels = await nodeLabels(deps, node);
     if (!labels) return sendError(reply, 403, 'UNKNOWN_NODE', 'no Node object of this name');
     (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
