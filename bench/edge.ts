@@ -328,7 +328,7 @@ async function measureEngine(zip: string, image: Buffer, dataDir: string): Promi
   const { child, url } = await startAgent(zip, dataDir);
   try {
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    const engine = /edge_agent_inference_engine\{[^}]*engine="(\w+)"/.exec(metrics)?.[1] ?? 'unknown';
+    const engine = /edge_stl_agent_inference_engine\{[^}]*engine="(\w+)"/.exec(metrics)?.[1] ?? 'unknown';
     const idle = await rssMb(child.pid!);
     const lat = await sequential(url, image, 30);
     const ips = {} as Record<1 | 2 | 4, AutocannonResult>;

@@ -14,7 +14,7 @@ const NODES = Number(process.env.FLOOD_NODES ?? 3000);
 const KEY = 'flood-agent-key-0123456789';
 
 const rssMb = async (url: string): Promise<number> =>
-  (await operatorMetric(url, 'edgestl_operator_process_resident_memory_bytes')) / 2 ** 20;
+  (await operatorMetric(url, 'edge_stl_operator_process_resident_memory_bytes')) / 2 ** 20;
 
 function report(node: string, reasonBytes: number, uploaded: number): string {
   const job = { namespace: 'default', name: 'j' };
@@ -87,7 +87,7 @@ async function attack(url: string): Promise<void> {
   const after = await rssMb(url);
   await new Promise((r) => setTimeout(r, 6000)); // the agents gauge is refreshed every 5 s
   const agents = await (await fetch(`${url}/metrics`)).text();
-  const remembered = [...agents.matchAll(/^edgestl_operator_agents\{state="(\w+)"\} (\d+)$/gm)].map(
+  const remembered = [...agents.matchAll(/^edge_stl_operator_agents\{state="(\w+)"\} (\d+)$/gm)].map(
     (m) => `${m[1]}=${m[2]}`,
   );
   console.log(`| attack | answers | operator RSS |`);

@@ -48,7 +48,7 @@ function pct(sorted: number[], p: number): number {
 async function heartbeatHistogram(url: string): Promise<{ p50: number; p99: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const buckets = [
-    ...text.matchAll(/^edgestl_operator_heartbeat_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
+    ...text.matchAll(/^edge_stl_operator_heartbeat_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
   ].map((m) => ({ le: Number(m[1]), n: Number(m[2]) }));
   const total = buckets[buckets.length - 1]?.n ?? 0;
   const at = (p: number): number => (buckets.find((b) => b.n >= total * p)?.le ?? NaN) * 1000;
@@ -113,7 +113,7 @@ async function runScale(agents: number): Promise<ScaleResult> {
   let fleet: BenchChild | null = null;
   try {
     const { api, url } = env;
-    const rssIdle = await operatorMetric(url, 'edgestl_operator_process_resident_memory_bytes');
+    const rssIdle = await operatorMetric(url, 'edge_stl_operator_process_resident_memory_bytes');
     // Agents (own process): group g<i%50>; each job selects one group, so an agent serves JOBS/GROUPS jobs.
     const latenciesFile = join(env.dir, 'latencies.txt');
     fleet = spawnBenchChild('operator-agents-process.ts', {
@@ -174,19 +174,19 @@ async function runScale(agents: number): Promise<ScaleResult> {
 
     // Steady state: every agent heartbeats every 10 s for SECONDS; sample the operator's RSS and CPU.
     fleet.process.stdin!.write('measure\n');
-    const cpu0 = await operatorMetric(url, 'edgestl_operator_process_cpu_seconds_total');
+    const cpu0 = await operatorMetric(url, 'edge_stl_operator_process_cpu_seconds_total');
     const wall0 = Date.now();
     let rssPeak = 0;
     while (Date.now() - wall0 < SECONDS * 1000) {
       await sleep(2000);
       rssPeak = Math.max(
         rssPeak,
-        await operatorMetric(url, 'edgestl_operator_process_resident_memory_bytes'),
+        await operatorMetric(url, 'edge_stl_operator_process_resident_memory_bytes'),
       );
     }
-    const cpu1 = await operatorMetric(url, 'edgestl_operator_process_cpu_seconds_total');
+    const cpu1 = await operatorMetric(url, 'edge_stl_operator_process_cpu_seconds_total');
     const cpuPct = ((cpu1 - cpu0) / ((Date.now() - wall0) / 1000)) * 100;
-    const rssEnd = await operatorMetric(url, 'edgestl_operator_process_resident_memory_bytes');
+    const rssEnd = await operatorMetric(url, 'edge_stl_operator_process_resident_memory_bytes');
     fleet.process.stdin!.write('stop\n');
     const { errors } = JSON.parse(await fleet.nextLine(2 * INTERVAL_MS + 30_000)) as { errors: number };
     const latencies = (await readFile(latenciesFile, 'utf8'))

@@ -21,6 +21,7 @@ import { startLabeling } from '../labeling/server.js';
 import { uploadDataset } from '../lib/dataset/s3-dataset.js';
 import { ensureRedis } from '../lib/infra/index.js';
 import { createLogger } from '../lib/log.js';
+import type { SampleRecord } from '../lib/protocol/index.js';
 import { trainingJobId, type TrainingJobData, type TrainingJobResult } from '../lib/queue/training-queue.js';
 import { sampleKey } from '../lib/storage/layout.js';
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
@@ -84,11 +85,15 @@ async function putSamples(store: ObjectStore, count: number): Promise<Array<{ no
       .toBuffer();
     const id = createHash('sha256').update(jpeg).digest('hex');
     await store.putObject(BUCKET, sampleKey(NS, JOB, node, id, 'jpeg'), jpeg);
-    const record = {
+    const record: SampleRecord = {
       id,
+      job: { namespace: NS, name: JOB },
       node,
+      bucket: BUCKET,
       createdAt: new Date().toISOString(),
-      image: { width: 160, height: 120 },
+      model: { job: `${NS}/${JOB}`, version: 'v0' },
+      reason: 'ibt',
+      image: { width: 160, height: 120, format: 'jpeg' },
       detections: [],
     };
     await store.putObject(BUCKET, sampleKey(NS, JOB, node, id, 'json'), JSON.stringify(record));

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { ObjectStore, S3Config } from '../lib/storage/object-store.js';
-import { TRAINING_QUEUE, type TrainingJobData } from '../lib/queue/training-queue.js';
+import { TRAINING_QUEUE, TRAINING_QUEUE_PREFIX, type TrainingJobData } from '../lib/queue/training-queue.js';
 
 /** How a trainer process is wired. Only `redisUrl` and one of `s3` / `store` are required. */
 export interface TrainerConfig {
@@ -48,7 +48,7 @@ export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 's3' | 'store' 
 
 /** The trainer's defaults, declared once: `resolveTrainerConfig` and `edge-stl trainer --help` use them. */
 export const TRAINER_DEFAULTS = {
-  queuePrefix: 'bull',
+  queuePrefix: TRAINING_QUEUE_PREFIX,
   workDir: join(tmpdir(), 'edge-stl-trainer'),
   cacheMaxBytes: 20 * 1024 ** 3,
   checkpointEvery: 50,

@@ -4,4 +4,3 @@ export { createTrainingProcessor, type ProcessorDeps, type TrainingJob } from '.
 export { DatasetCache, type CacheStats } from './dataset-cache.js';
 export { ModelPublisher } from './model-publisher.js';
 export { TrainingInputError } from './training-input-error.js';
-export { TRAINING_JOB_OPTIONS } from './job-options.js';

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installErrorReplies } from '../lib/http/error-replies.js';
 import { opsRoutes } from '../lib/http/ops-routes.js';
 import type { TrainerMetrics } from './trainer-metrics.js';
 
@@ -14,6 +15,7 @@ export interface OpsServerOptions {
  */
 export function buildOpsServer(options: OpsServerOptions): FastifyInstance {
   const app = Fastify({ logger: false });
+  installErrorReplies(app);
   void app.register(opsRoutes, { readiness: options.ready, registry: options.metrics.registry });
   return app;
 }

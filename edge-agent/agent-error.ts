@@ -1,14 +1,4 @@
-import { EdgeStlError } from '../lib/errors/index.js';
+import { HttpError } from '../lib/http/http-error.js';
 
-/**
- * An error the agent answers over HTTP: `code` is stable for clients, `statusCode` picks the
- * reply, `message` is safe to show. Internal detail travels in `cause` and is only logged.
- */
-export class AgentError extends EdgeStlError {
-  readonly statusCode: number;
-
-  constructor(statusCode: number, code: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.statusCode = statusCode;
-  }
-}
+/** An error the agent answers over HTTP (see {@link HttpError}): no model, queue full, bad image. */
+export class AgentError extends HttpError {}

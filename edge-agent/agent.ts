@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BaseModelConstructor, Detection, PredictDict } from '../lib/algorithm-api/index.js';
-import type { DesiredJob, HeartbeatReply, HeartbeatRequest, JobKey } from '../lib/protocol/index.js';
+import type {
+  DesiredJob,
+  HeartbeatReply,
+  HeartbeatRequest,
+  JobKey,
+  SampleRecord,
+} from '../lib/protocol/index.js';
 import { jobKey, parseJobKey } from '../lib/protocol/index.js';
 import type { Fetch } from '../lib/net/trusted-fetch.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
@@ -17,7 +23,7 @@ import { AgentMetrics } from './metrics.js';
 import { ModelInstaller } from './model-installer.js';
 import { ModelManager } from './model-manager.js';
 import { OperatorClient } from './operator-client.js';
-import { Outbox, type SampleRecord } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { detectionsFromPredictDict } from './predict-dict.js';
 import { MqttSink, ResultDelivery, WebhookSink, type ResultSink } from './result-sink.js';
 import { PresignedSampleTarget, StoreSampleTarget, type SampleTarget } from './sample-target.js';

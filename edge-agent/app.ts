@@ -1,28 +1,19 @@
 import multipart from '@fastify/multipart';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
+import { errorResponses, installErrorReplies } from '../lib/http/error-replies.js';
 import { opsRoutes } from '../lib/http/ops-routes.js';
+import { Detection } from '../lib/protocol/detection.js';
 import { AgentError } from './agent-error.js';
 import type { EdgeAgent } from './agent.js';
 import { IMAGE_TYPES, inspectImage } from './image-input.js';
 
-const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
-type ErrorReply = Static<typeof ErrorReply>;
-
-const BoxSchema = Type.Object({
-  xmin: Type.Number(),
-  ymin: Type.Number(),
-  xmax: Type.Number(),
-  ymax: Type.Number(),
-});
-const DetectionSchema = Type.Object({ class: Type.String(), score: Type.Number(), box: BoxSchema });
-
 /** `POST /v1/infer` reply (default format). */
 export const InferReply = Type.Object({
   model: Type.Object({ job: Type.String(), version: Type.String() }),
-  detections: Type.Array(DetectionSchema),
+  detections: Type.Array(Detection),
   latencyMs: Type.Number(),
 });
 export type InferReply = Static<typeof InferReply>;
@@ -42,17 +33,7 @@ const InferQuery = Type.Object(
 );
 type InferQuery = Static<typeof InferQuery>;
 
-const errorReplies = {
-  400: ErrorReply,
-  401: ErrorReply,
-  404: ErrorReply,
-  413: ErrorReply,
-  415: ErrorReply,
-  429: ErrorReply,
-  499: ErrorReply,
-  500: ErrorReply,
-  503: ErrorReply,
-};
+const errorReplies = errorResponses(400, 401, 404, 413, 415, 429, 499, 500, 503);
 
 /** Content types a multipart file part may carry (clients often send octet-stream; the bytes decide). */
 const MULTIPART_FILE_TYPES = new Set<string>([...IMAGE_TYPES, 'application/octet-stream']);
@@ -75,15 +56,12 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
     (_req, body, done) => done(null, body),
   );
 
-  app.setErrorHandler((err: FastifyError, req, reply) => sendError(err, req, reply));
+  installErrorReplies(app);
   // A reply that ends during a shutdown closes its connection, so a keep-alive socket does not
   // hold the close until the deadline (inference runs off the event loop: replies can end late).
   app.addHook('onSend', async (_req, reply) => {
     if (agent.closing) reply.header('connection', 'close');
   });
-  app.setNotFoundHandler((_req, reply) =>
-    reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' }),
-  );
 
   const ReadyReply = Type.Object({
     status: Type.String(),
@@ -122,7 +100,7 @@ async function edgeAgentApp(app: FastifyInstance, { agent }: EdgeAgentAppOptions
     if (apiToken)
       await infer.register(bearerAuth, {
         verify: (token) => secretMatches(token, apiToken),
-        unauthorizedBody: { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' },
+        unauthorizedMessage: 'missing or wrong bearer token',
       });
     infer.post<{ Querystring: InferQuery }>(
       '/v1/infer',
@@ -196,34 +174,6 @@ function clientGone(reply: FastifyReply): AbortSignal {
   };
   res.once('close', onClose);
   return controller.signal;
-}
-
-/** Fastify's own errors keep their status; they get our codes and a message without internals. */
-const FASTIFY_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  503: 'UNAVAILABLE',
-};
-
-function sendError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let status: number;
-  let body: ErrorReply;
-  if (err instanceof AgentError) {
-    status = err.statusCode;
-    body = { error: err.code, message: err.message };
-  } else if (err.statusCode && FASTIFY_CODES[err.statusCode]) {
-    status = err.statusCode;
-    body = { error: FASTIFY_CODES[status], message: err.message };
-  } else {
-    status = 500;
-    body = { error: 'INTERNAL', message: 'internal error' };
-  }
-  // A typed agent error (no model yet, queue full, bad image) is an expected answer, not a fault.
-  if (err instanceof AgentError) req.log.debug({ code: err.code, status }, 'Request refused');
-  else if (status >= 500) req.log.error({ err, status }, 'Request failed');
-  else req.log.debug({ err, status }, 'Request refused');
-  return reply.code(status).send(body);
 }
 
 /** The edge agent routes as a fastify plugin (encapsulated: its parsers and handlers stay inside). */

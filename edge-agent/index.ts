@@ -12,5 +12,5 @@ export {
   type EdgeAgentOptions,
 } from './config.js';
 export { AgentError } from './agent-error.js';
-export type { SampleRecord } from './outbox.js';
+export type { SampleRecord } from '../lib/protocol/index.js';
 export type { ResultMessage } from './result-sink.js';

@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricPrefix } from '../lib/http/metric-names.js';
+
+const PREFIX = metricPrefix('agent');
 
 /** Model states as a gauge value, so one series per job answers "what is it doing". */
 export const MODEL_STATE_VALUE = { None: 0, Loading: 1, Loaded: 2, FailedToLoad: 3 } as const;
@@ -32,101 +35,100 @@ export class AgentMetrics {
   constructor(node: string, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node });
-    if (options.defaultMetrics !== false)
-      collectDefaultMetrics({ register: this.registry, prefix: 'edge_agent_' });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     this.inferenceSeconds = new Histogram({
-      name: 'edge_agent_inference_seconds',
+      name: `${PREFIX}inference_seconds`,
       help: 'Inference latency (model time, excluding the queue wait)',
       labelNames: ['job'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.requests = new Counter({
-      name: 'edge_agent_infer_requests_total',
+      name: `${PREFIX}infer_requests_total`,
       help: 'POST /v1/infer replies by HTTP status',
       labelNames: ['status'],
       registers,
     });
     this.samplesKept = new Counter({
-      name: 'edge_agent_samples_kept_total',
+      name: `${PREFIX}samples_kept_total`,
       help: 'Images the sampler kept',
       labelNames: ['job'],
       registers,
     });
     this.samplesQueued = new Gauge({
-      name: 'edge_agent_samples_queued',
+      name: `${PREFIX}samples_queued`,
       help: 'Samples in the on-disk outbox',
       registers,
     });
     this.samplesUploaded = new Counter({
-      name: 'edge_agent_samples_uploaded_total',
+      name: `${PREFIX}samples_uploaded_total`,
       help: 'Samples uploaded to the object store',
       registers,
     });
     this.samplesDropped = new Counter({
-      name: 'edge_agent_samples_dropped_total',
+      name: `${PREFIX}samples_dropped_total`,
       help: 'Samples dropped: outbox full (oldest dropped), over the per-minute budget, disk full or another write failure',
       labelNames: ['reason'],
       registers,
     });
     this.uploadFailures = new Counter({
-      name: 'edge_agent_upload_failures_total',
+      name: `${PREFIX}upload_failures_total`,
       help: 'Failed sample upload attempts (each is retried)',
       registers,
     });
     this.modelInfo = new Gauge({
-      name: 'edge_agent_model_info',
+      name: `${PREFIX}model_info`,
       help: 'Active model version per job (value 1)',
       labelNames: ['job', 'version'],
       registers,
     });
     this.modelState = new Gauge({
-      name: 'edge_agent_model_state',
+      name: `${PREFIX}model_state`,
       help: 'Model state per job: 0 none, 1 Loading, 2 Loaded, 3 FailedToLoad',
       labelNames: ['job'],
       registers,
     });
     this.modelInstalls = new Counter({
-      name: 'edge_agent_model_installs_total',
+      name: `${PREFIX}model_installs_total`,
       help: 'Model installs by result',
       labelNames: ['job', 'result'],
       registers,
     });
     this.heartbeats = new Counter({
-      name: 'edge_agent_heartbeats_total',
+      name: `${PREFIX}heartbeats_total`,
       help: 'Successful heartbeats',
       registers,
     });
     this.heartbeatFailures = new Counter({
-      name: 'edge_agent_heartbeat_failures_total',
+      name: `${PREFIX}heartbeat_failures_total`,
       help: 'Failed heartbeats (operator unreachable or refusing)',
       registers,
     });
     this.resultDeliveries = new Counter({
-      name: 'edge_agent_result_deliveries_total',
+      name: `${PREFIX}result_deliveries_total`,
       help: 'Result deliveries to the webhook / MQTT by result (delivered, retried, dropped)',
       labelNames: ['sink', 'result'],
       registers,
     });
     this.inflight = new Gauge({
-      name: 'edge_agent_inflight_requests',
+      name: `${PREFIX}inflight_requests`,
       help: 'Inference requests running or waiting',
       registers,
     });
     this.inferencesDropped = new Counter({
-      name: 'edge_agent_inferences_dropped_total',
+      name: `${PREFIX}inferences_dropped_total`,
       help: 'Inferences answered without a result: client-gone (dropped before running) or deadline (503)',
       labelNames: ['reason'],
       registers,
     });
     this.engineResets = new Counter({
-      name: 'edge_agent_engine_resets_total',
+      name: `${PREFIX}engine_resets_total`,
       help: 'Models reloaded because an inference error left the engine unusable',
       labelNames: ['job'],
       registers,
     });
     this.inferenceEngine = new Gauge({
-      name: 'edge_agent_inference_engine',
+      name: `${PREFIX}inference_engine`,
       help: 'Engine serving each job (value 1): onnx (ONNX Runtime) or tfjs (the fallback)',
       labelNames: ['job', 'engine'],
       registers,

@@ -1,23 +1,14 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Detection } from '../lib/algorithm-api/index.js';
-import { assertJobKey, assertName, isValidName, jobKey, type JobKey } from '../lib/protocol/index.js';
+import {
+  assertJobKey,
+  assertName,
+  jobKey,
+  sampleRecordProblem,
+  type JobKey,
+  type SampleRecord,
+} from '../lib/protocol/index.js';
 import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
-
-/** The prediction JSON stored beside each kept image (and uploaded as `<id>.json`). */
-export interface SampleRecord {
-  /** sha256 of the image bytes as received: the same image always gets the same id and key. */
-  id: string;
-  job: JobKey;
-  node: string;
-  /** Bucket the sample goes to, fixed when it is kept. */
-  bucket: string;
-  createdAt: string;
-  model: { job: string; version: string };
-  reason: string;
-  image: { width: number; height: number; format: string };
-  detections: Detection[];
-}
 
 interface Entry {
   stem: string;
@@ -246,16 +237,7 @@ async function readRecord(path: string): Promise<SampleRecord | string> {
   } catch (err) {
     return `not JSON: ${(err as Error).message}`;
   }
-  const r = value as Partial<SampleRecord> | null;
-  if (typeof r !== 'object' || r === null) return 'not an object';
-  if (typeof r.job !== 'object' || r.job === null) return 'no job';
-  if (!isValidName('namespace', r.job.namespace) || !isValidName('job name', r.job.name))
-    return 'invalid job';
-  if (!isValidName('sample id', r.id)) return 'invalid id';
-  if (!isValidName('node name', r.node)) return 'invalid node';
-  for (const field of ['bucket', 'createdAt'] as const)
-    if (typeof r[field] !== 'string') return `no ${field}`;
-  return r as SampleRecord;
+  return sampleRecordProblem(value) ?? (value as SampleRecord);
 }
 
 /** File stem of a sample: job-qualified so that two jobs keeping the same image do not collide. */

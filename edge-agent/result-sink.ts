@@ -105,7 +105,7 @@ export interface ResultDeliveryOptions {
 /**
  * Delivers results to each sink from its own in-memory queue and loop: `publish` only enqueues,
  * so a slow or dead webhook or broker never delays an inference. Failures are retried with
- * backoff, then dropped; both are counted in `edge_agent_result_deliveries_total`.
+ * backoff, then dropped; both are counted in `edge_stl_agent_result_deliveries_total`.
  */
 export class ResultDelivery {
   private readonly queues: Array<{ sink: ResultSink; items: string[]; wake: (() => void) | null }>;

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { sleep } from '../lib/sleep.js';
 import { Backoff } from '../lib/net/backoff.js';
 import type { AgentMetrics } from './metrics.js';
-import type { Outbox, SampleRecord } from './outbox.js';
+import type { SampleRecord } from '../lib/protocol/index.js';
+import type { Outbox } from './outbox.js';
 import type { SampleTarget } from './sample-target.js';
 
 export interface UploaderOptions {

@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { sampleKey } from '../lib/storage/layout.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { bearerAuth, secretMatches } from '../lib/http/bearer-auth.js';
+import { errorResponses, installErrorReplies, sendError } from '../lib/http/error-replies.js';
 import type { IndexLocation, LabeledIndex } from './labeled-index.js';
 import type { LabelingMetrics } from './labeling-metrics.js';
 import { readSample, readSampleImage, saveLabels } from './label-writer.js';
 import { listSamples } from './sample-queue.js';
 import {
-  ErrorReply,
   JobParams,
   JobsReply,
   LabelsBody,
@@ -84,7 +84,12 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
     return { ...found, at: storageOf(found, home) };
   };
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
+  installErrorReplies(app, {
+    statusByCode: STATUS_BY_CODE,
+    onError: (status) => {
+      if (status === 400) options.metrics.rejected.inc();
+    },
+  });
   app.setValidatorCompiler(strictValidatorCompiler());
   app.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(await readFile(`${PUBLIC_DIR}index.html`)),
@@ -95,10 +100,10 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
 
   app.post<{ Body: LoginBody }>(
     '/api/login',
-    { schema: { body: LoginBody, response: { 200: LoginReply, 401: ErrorReply } } },
+    { schema: { body: LoginBody, response: { 200: LoginReply, ...errorResponses(401) } } },
     async (req, reply) => {
       if (!secretMatches(req.body.token, options.token))
-        return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'wrong token' });
+        return sendError(reply, 401, 'UNAUTHORIZED', 'wrong token');
       return { ok: true };
     },
   );
@@ -107,7 +112,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
   await app.register(async (api) => {
     await api.register(bearerAuth, {
       verify: (token) => secretMatches(token, options.token),
-      unauthorizedBody: { error: 'UNAUTHORIZED', message: 'a valid bearer token is required' },
+      unauthorizedMessage: 'a valid bearer token is required',
     });
     api.get('/api/jobs', { schema: { response: { 200: JobsReply } } }, async () => ({
       jobs: (await options.jobs()).map((j) => ({
@@ -124,7 +129,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
         schema: {
           params: JobParams,
           querystring: SamplesQuery,
-          response: { 200: SamplesReply, 404: ErrorReply },
+          response: { 200: SamplesReply, ...errorResponses(404) },
         },
       },
       async (req) => {
@@ -138,7 +143,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
 
     api.get<{ Params: SampleParams }>(
       '/api/jobs/:ns/:job/samples/:node/:id',
-      { schema: { params: SampleParams, response: { 200: SampleReply, 404: ErrorReply, 422: ErrorReply } } },
+      { schema: { params: SampleParams, response: { 200: SampleReply, ...errorResponses(404, 422) } } },
       async (req) => {
         const { ns, job, node, id } = req.params;
         const found = await findJob(ns, job);
@@ -153,8 +158,8 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
           image: { width: image.width, height: image.height },
           detections: sample.detections,
           classes: found.classes,
-          ...(sample.model?.version ? { modelVersion: sample.model.version } : {}),
-          ...(sample.createdAt ? { createdAt: sample.createdAt } : {}),
+          modelVersion: sample.model.version,
+          createdAt: sample.createdAt,
         };
       },
     );
@@ -178,7 +183,7 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
         schema: {
           params: SampleParams,
           body: LabelsBody,
-          response: { 200: LabelsReply, 400: ErrorReply, 404: ErrorReply },
+          response: { 200: LabelsReply, ...errorResponses(400, 404) },
         },
       },
       async (req) => {
@@ -195,26 +200,4 @@ export async function labelingApp(app: FastifyInstance, options: LabelingAppOpti
       },
     );
   });
-
-  function sendError(reply: FastifyReply, err: FastifyError | Error): FastifyReply {
-    if (err instanceof EdgeStlError) {
-      const status = STATUS_BY_CODE[err.code] ?? 500;
-      if (status === 400) options.metrics.rejected.inc();
-      if (status >= 500) reply.log.error({ err }, 'Labeling request failed');
-      return reply
-        .code(status)
-        .send({ error: err.code, message: status >= 500 && status !== 503 ? 'internal error' : err.message });
-    }
-    const fe = err as FastifyError;
-    if (fe.validation) {
-      options.metrics.rejected.inc();
-      return reply.code(400).send({ error: 'INVALID_REQUEST', message: fe.message });
-    }
-    const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
-    if (status >= 500) reply.log.error({ err }, 'Labeling request failed');
-    return reply.code(status).send({
-      error: status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
-      message: status >= 500 ? 'internal error' : fe.message,
-    });
-  }
 }

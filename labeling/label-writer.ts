@@ -6,7 +6,8 @@ import type { ObjectStore } from '../lib/storage/object-store.js';
 import { assertValidBoxes, type LabelBox, type LabelMethod } from './label-box.js';
 import type { LabeledIndex } from './labeled-index.js';
 import { labelMetaKey } from './sample-queue.js';
-import { parseSampleRecord, type SampleRecord } from './sample-record.js';
+import type { SampleRecord } from '../lib/protocol/index.js';
+import { parseSampleRecord } from './sample-record.js';
 
 /** Which sample of which job. */
 export interface SampleRef {

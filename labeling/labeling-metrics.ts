@@ -1,21 +1,24 @@
 import { Counter, Registry } from 'prom-client';
+import { metricPrefix } from '../lib/http/metric-names.js';
+
+const PREFIX = metricPrefix('labeling');
 
 /** The labeling service's Prometheus metrics, in their own registry. */
 export class LabelingMetrics {
   readonly registry = new Registry();
   readonly saves = new Counter({
-    name: 'edge_stl_labeling_saves_total',
+    name: `${PREFIX}saves_total`,
     help: 'Samples labeled, by method',
     labelNames: ['method'] as const,
     registers: [this.registry],
   });
   readonly rejected = new Counter({
-    name: 'edge_stl_labeling_rejected_total',
+    name: `${PREFIX}rejected_total`,
     help: 'Label submissions rejected as invalid',
     registers: [this.registry],
   });
   readonly autoSkipped = new Counter({
-    name: 'edge_stl_labeling_auto_skipped_total',
+    name: `${PREFIX}auto_skipped_total`,
     help: 'Samples auto mode could not label (no ground truth, no teacher boxes)',
     registers: [this.registry],
   });

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { LabelBoxSchema } from './label-box.js';
-
+import { Detection } from '../lib/protocol/detection.js';
 import { NamespaceName, ObjectName, SampleId } from '../lib/protocol/names.js';
+import { LabelBoxSchema } from './label-box.js';
 
 export const JobParams = Type.Object({ ns: NamespaceName, job: ObjectName });
 export const SampleParams = Type.Object({
@@ -12,8 +12,6 @@ export const SampleParams = Type.Object({
 });
 export type JobParams = Static<typeof JobParams>;
 export type SampleParams = Static<typeof SampleParams>;
-
-export const ErrorReply = Type.Object({ error: Type.String(), message: Type.String() });
 
 export const LoginBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 512 }) },
@@ -45,20 +43,13 @@ export const SamplesReply = Type.Object({
   samples: Type.Array(Type.Object({ node: Type.String(), id: Type.String(), uploadedAt: Type.String() })),
 });
 
-const Box = Type.Object({
-  xmin: Type.Number(),
-  ymin: Type.Number(),
-  xmax: Type.Number(),
-  ymax: Type.Number(),
-});
-
 export const SampleReply = Type.Object({
   node: Type.String(),
   id: Type.String(),
   image: Type.Object({ width: Type.Integer(), height: Type.Integer() }),
-  detections: Type.Array(Type.Object({ class: Type.String(), score: Type.Number(), box: Box })),
-  modelVersion: Type.Optional(Type.String()),
-  createdAt: Type.Optional(Type.String()),
+  detections: Type.Array(Detection),
+  modelVersion: Type.String(),
+  createdAt: Type.String(),
   classes: Type.Array(Type.String()),
 });
 

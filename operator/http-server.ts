@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installErrorReplies } from '../lib/http/error-replies.js';
 import { opsRoutes } from '../lib/http/ops-routes.js';
 import { coordinationRoutes, type CoordinationDeps } from './coordination/coordination-routes.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -27,6 +28,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     bodyLimit: 1 << 20,
     return503OnClosing: true,
   });
+  installErrorReplies(app);
   await app.register(opsRoutes, { readiness: deps.ready, registry: deps.metrics.registry });
   await app.register(coordinationRoutes, deps.coordination);
   return app;

@@ -1,51 +1,54 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricPrefix } from '../lib/http/metric-names.js';
+
+const PREFIX = metricPrefix('operator');
 
 /** The operator's Prometheus metrics, on a registry of its own (two operators may share a process in tests). */
 export class OperatorMetrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
-    name: 'edgestl_operator_reconciles_total',
+    name: `${PREFIX}reconciles_total`,
     help: 'Reconciles by result',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
   readonly reconcileSeconds = new Histogram({
-    name: 'edgestl_operator_reconcile_duration_seconds',
+    name: `${PREFIX}reconcile_duration_seconds`,
     help: 'Reconcile latency',
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [this.registry],
   });
   readonly errors = new Counter({
-    name: 'edgestl_operator_errors_total',
+    name: `${PREFIX}errors_total`,
     help: 'Errors by source',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
   readonly jobsByPhase = new Gauge({
-    name: 'edgestl_operator_jobs',
+    name: `${PREFIX}jobs`,
     help: 'Jobs by phase',
     labelNames: ['phase'] as const,
     registers: [this.registry],
   });
   readonly agentsByState = new Gauge({
-    name: 'edgestl_operator_agents',
+    name: `${PREFIX}agents`,
     help: 'Edge agents by state',
     labelNames: ['state'] as const,
     registers: [this.registry],
   });
   readonly heartbeatSeconds = new Histogram({
-    name: 'edgestl_operator_heartbeat_duration_seconds',
+    name: `${PREFIX}heartbeat_duration_seconds`,
     help: 'Heartbeat handling latency',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1],
     registers: [this.registry],
   });
   readonly leader = new Gauge({
-    name: 'edgestl_operator_leader',
+    name: `${PREFIX}leader`,
     help: '1 while this instance leads',
     registers: [this.registry],
   });
 
   constructor(defaults = true) {
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'edgestl_operator_' });
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 }

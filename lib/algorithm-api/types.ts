@@ -1,22 +1,11 @@
 import type { Dataset } from '../dataset/types.js';
+import type { Box, Detection } from '../protocol/detection.js';
 
 /** Hyperparameters as YAML gives them (a job's spec, an Ianvs config, `--hp`): a free map of scalars and lists. */
 export type Hyperparameters = Record<string, unknown>;
 
-/** A box in original image pixels. */
-export interface Box {
-  xmin: number;
-  ymin: number;
-  xmax: number;
-  ymax: number;
-}
-
-/** One detection, in the clean API: class name, score in [0, 1], box in original image pixels. */
-export interface Detection {
-  class: string;
-  score: number;
-  box: Box;
-}
+// Box and Detection are wire types too (agent replies, sample records): lib/protocol defines them.
+export type { Box, Detection };
 
 /**
  * Ianvs `predict_dict`: image basename → one entry per class, boxes as

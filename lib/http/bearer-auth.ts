@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { sendError } from './error-replies.js';
 
 /**
  * True when `presented` equals the secret `expected`, compared in constant time: both are hashed
@@ -25,8 +26,8 @@ export interface BearerAuthOptions {
    * token per caller) may use the request, e.g. its route params.
    */
   verify: (token: string, request: FastifyRequest) => boolean | Promise<boolean>;
-  /** The 401 body a refused caller gets (each service keeps its own error shape). */
-  unauthorizedBody: Record<string, unknown>;
+  /** The message of the 401 `UNAUTHORIZED` a refused caller gets. */
+  unauthorizedMessage: string;
 }
 
 /**
@@ -39,7 +40,7 @@ async function bearerAuthPlugin(app: FastifyInstance, options: BearerAuthOptions
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined || !(await options.verify(token, request)))
-      return reply.code(401).send(options.unauthorizedBody);
+      return sendError(reply, 401, 'UNAUTHORIZED', options.unauthorizedMessage);
   });
 }
 

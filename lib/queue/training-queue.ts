@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import { UsageError } from '../errors/index.js';
 import type { Hyperparameters, TrainProgress } from '../algorithm-api/types.js';
 
@@ -7,6 +8,24 @@ import type { Hyperparameters, TrainProgress } from '../algorithm-api/types.js';
  * {@link trainingQueueName}, so they cannot disagree by default.
  */
 export const TRAINING_QUEUE = 'edge-stl-training';
+
+/**
+ * The Redis key prefix of the training queue unless `--prefix` says otherwise, on both sides:
+ * BullMQ's own default, so the keys of queues made before it was named stay where they are.
+ */
+export const TRAINING_QUEUE_PREFIX = 'bull';
+
+/**
+ * Options every training round is enqueued with, besides its `jobId`. One attempt: the operator
+ * retries a failed round itself (the job's retry policy, counted in status). BullMQ keeps finished
+ * rounds because the operator reads their state and result from the queue, and removes each round
+ * once the status records it.
+ */
+export const TRAINING_JOB_OPTIONS = Object.freeze({
+  attempts: 1,
+  removeOnComplete: false,
+  removeOnFail: false,
+}) satisfies Readonly<JobsOptions>;
 
 /** BullMQ joins queue names into Redis keys with `:`, so a name is kept to plain characters. */
 const QUEUE_NAME = /^[A-Za-z0-9][-A-Za-z0-9_.]{0,99}$/;

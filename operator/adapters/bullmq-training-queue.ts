@@ -1,7 +1,9 @@
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import {
+  TRAINING_JOB_OPTIONS,
   TRAINING_QUEUE,
+  TRAINING_QUEUE_PREFIX,
   type TrainingJobData,
   type TrainingJobResult,
 } from '../../lib/queue/training-queue.js';
@@ -11,13 +13,11 @@ import type { RoundCancellation, TrainingQueue, TrainingRoundState } from '../po
 
 export interface BullmqTrainingQueueOptions {
   connection: ConnectionOptions;
-  /** Key prefix (tests isolate themselves with one). */
+  /** Key prefix; the trainers must use the same one (default {@link TRAINING_QUEUE_PREFIX}). */
   prefix?: string;
   /** Queue name; the trainers must consume the same one (default {@link TRAINING_QUEUE}). */
   queueName?: string;
   log: Logger;
-  /** Attempts BullMQ makes itself before the operator sees a failure. */
-  attempts?: number;
 }
 
 /**
@@ -30,8 +30,8 @@ export class BullmqTrainingQueue implements TrainingQueue {
   private readonly events: QueueEvents;
   private readonly listeners: Array<(jobId: string) => void> = [];
 
-  constructor(private readonly opts: BullmqTrainingQueueOptions) {
-    const common = { connection: opts.connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) };
+  constructor(opts: BullmqTrainingQueueOptions) {
+    const common = { connection: opts.connection, prefix: opts.prefix ?? TRAINING_QUEUE_PREFIX };
     const name = opts.queueName ?? TRAINING_QUEUE;
     this.queue = new Queue<TrainingJobData, TrainingJobResult>(name, common);
     this.events = new QueueEvents(name, common);
@@ -53,13 +53,7 @@ export class BullmqTrainingQueue implements TrainingQueue {
     const existing = await this.queue.getJob(jobId);
     if (existing) return { created: false };
     options.signal?.throwIfAborted(); // Redis commands cannot be recalled: no write once cancelled
-    await this.queue.add(`${data.namespace}/${data.job}`, data, {
-      jobId,
-      attempts: this.opts.attempts ?? 1,
-      backoff: { type: 'exponential', delay: 5000 },
-      removeOnComplete: false,
-      removeOnFail: false,
-    });
+    await this.queue.add(`${data.namespace}/${data.job}`, data, { ...TRAINING_JOB_OPTIONS, jobId });
     return { created: true };
   }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerAuth } from '../../lib/http/bearer-auth.js';
+import { errorBody, errorResponses, sendError } from '../../lib/http/error-replies.js';
 import { Type } from '@sinclair/typebox';
 import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
 import {
@@ -44,16 +45,9 @@ export interface CoordinationDeps {
   log: { warn: (obj: object, msg: string) => void };
 }
 
-const ErrorReply = Type.Object({ error: Type.String() }, { additionalProperties: false });
 const Params = Type.Object({ node: Type.String({ minLength: 1, maxLength: 253 }) });
-const ERRORS = {
-  400: ErrorReply,
-  401: ErrorReply,
-  403: ErrorReply,
-  404: ErrorReply,
-  429: ErrorReply,
-  503: ErrorReply,
-};
+const ERRORS = errorResponses(400, 401, 403, 404, 429, 503);
+const NOT_LEADER = errorBody('NOT_LEADER', 'not the leader');
 /** A heartbeat is a few KB; anything near this is not an agent talking. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -78,28 +72,30 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   // token is looked at (agents retry elsewhere), then a caller that is not the node it names is
   // turned away (401) before its body is read, then the per-node rate limit and Node lookup.
   app.addHook('onRequest', async (req, reply) => {
-    if (!deps.isLeader()) return reply.code(503).send({ error: 'not the leader' });
-    if (!deps.jobs.synced()) return reply.code(503).send({ error: 'job cache not synced yet' });
+    if (!deps.isLeader()) return reply.code(503).send(NOT_LEADER);
+    if (!deps.jobs.synced()) return sendError(reply, 503, 'NOT_SYNCED', 'job cache not synced yet');
     (req as unknown as { leadership: AbortSignal | null }).leadership = deps.leadership?.() ?? null;
   });
   // The token is per node (a lookup, not one shared secret): verify gets the node from the URL.
   await app.register(bearerAuth, {
     verify: (token, req) => deps.tokens.verify((req.params as { node: string }).node, token),
-    unauthorizedBody: { error: 'invalid token for this node' },
+    unauthorizedMessage: 'invalid token for this node',
   });
   app.addHook<{ Params: { node: string } }>('onRequest', async (req, reply) => {
     const node = req.params.node;
-    if (!deps.rateLimiter.take(node, deps.clock.now().getTime()))
-      return reply.code(429).header('retry-after', '1').send({ error: 'too many calls from this node' });
+    if (!deps.rateLimiter.take(node, deps.clock.now().getTime())) {
+      reply.header('retry-after', '1');
+      return sendError(reply, 429, 'RATE_LIMITED', 'too many calls from this node');
+    }
     const labels = await nodeLabels(deps, node);
-    if (!labels) return reply.code(403).send({ error: 'no Node object of this name' });
+    if (!labels) return sendError(reply, 403, 'UNKNOWN_NODE', 'no Node object of this name');
     (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const term = (req as unknown as { leadership: AbortSignal | null }).leadership;
     if (!term?.aborted || reply.statusCode >= 300) return payload;
     reply.code(503);
-    return JSON.stringify({ error: 'not the leader' });
+    return JSON.stringify(NOT_LEADER);
   });
   const labelsOf = (req: object): Record<string, string> =>
     (req as { nodeLabels: Record<string, string> }).nodeLabels;
@@ -113,7 +109,8 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
     async (req, reply) => {
       const started = performance.now();
       const node = req.params.node;
-      if (req.body.node !== node) return reply.code(400).send({ error: 'body.node differs from the URL' });
+      if (req.body.node !== node)
+        return sendError(reply, 400, 'NODE_MISMATCH', 'body.node differs from the URL');
       const labels = labelsOf(req);
       const changed = deps.registry.record(req.body, labels, deps.clock.now().getTime());
       const reported = new Set(req.body.jobs.map((j) => jobKey(j.job)));
@@ -134,7 +131,7 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
     async (req, reply) => {
       const job = await deps.jobs.get(req.body.job);
       if (!job || job.metadata?.deletionTimestamp || !selects(job, labelsOf(req)))
-        return reply.code(404).send({ error: 'no job of that name selects this node' });
+        return sendError(reply, 404, 'JOB_NOT_FOUND', 'no job of that name selects this node');
       return deps.samples.forSample(job, req.params.node, req.body.id);
     },
   );

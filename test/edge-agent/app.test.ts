@@ -175,13 +175,13 @@ describe('POST /v1/infer', () => {
     const res = await fetch(`${running.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toMatch(/edge_agent_infer_requests_total\{status="200",node="edge-1"\} \d+/);
+    expect(text).toMatch(/edge_stl_agent_infer_requests_total\{status="200",node="edge-1"\} \d+/);
     for (const status of [400, 401, 413, 415, 429]) expect(text).toContain(`status="${status}"`);
     expect(text).toContain(
-      `edge_agent_model_info{job="default/local",version="sha256-${model.sha256.slice(0, 12)}",node="edge-1"} 1`,
+      `edge_stl_agent_model_info{job="default/local",version="sha256-${model.sha256.slice(0, 12)}",node="edge-1"} 1`,
     );
-    expect(text).toMatch(/edge_agent_inference_seconds_count\{node="edge-1",job="default\/local"\} \d+/);
-    expect(text).toMatch(/edge_agent_samples_kept_total\{job="default\/local",node="edge-1"\} \d+/);
+    expect(text).toMatch(/edge_stl_agent_inference_seconds_count\{node="edge-1",job="default\/local"\} \d+/);
+    expect(text).toMatch(/edge_stl_agent_samples_kept_total\{job="default\/local",node="edge-1"\} \d+/);
     expect(await (await fetch(`${running.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
   });

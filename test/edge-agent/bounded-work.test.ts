@@ -54,8 +54,8 @@ describe('image caps (tiny FPN)', () => {
   afterAll(() => running?.close());
 
   it('serves the FPN with ONNX Runtime (in a worker thread), and says so in /metrics', async () => {
-    expect(await metric(running.url, 'edge_agent_inference_engine')).toMatch(
-      /edge_agent_inference_engine\{job="default\/local",engine="onnx"[^}]*\} 1/,
+    expect(await metric(running.url, 'edge_stl_agent_inference_engine')).toMatch(
+      /edge_stl_agent_inference_engine\{job="default\/local",engine="onnx"[^}]*\} 1/,
     );
   });
 
@@ -64,7 +64,7 @@ describe('image caps (tiny FPN)', () => {
     const zip = await packWithoutOnnx(model.path, join(dir, 'model.zip'), join(dir, 'files'));
     const plain = await startTestAgent({ initialModel: zip, sampling: { strategy: 'none' } });
     try {
-      expect(await metric(plain.url, 'edge_agent_inference_engine')).toMatch(/engine="tfjs"[^}]*\} 1/);
+      expect(await metric(plain.url, 'edge_stl_agent_inference_engine')).toMatch(/engine="tfjs"[^}]*\} 1/);
       expect((await infer(plain.url, await testImage(11))).status).toBe(200);
     } finally {
       await plain.close();
@@ -130,7 +130,7 @@ describe('deadline and departed clients', () => {
       status: 503,
       body: { error: 'DEADLINE_EXCEEDED', message: expect.stringContaining('deadline') },
     });
-    expect(await metric(running.url, 'edge_agent_inferences_dropped_total')).toMatch(
+    expect(await metric(running.url, 'edge_stl_agent_inferences_dropped_total')).toMatch(
       /reason="deadline".* [1-9]/,
     );
     // Let the slow task release its slot before the next test counts calls.
@@ -157,7 +157,7 @@ describe('deadline and departed clients', () => {
     await first;
     await waitFor(() => running.agent['queue'].size === 0, 5000, 'queue empty');
     expect(calls.slow - before).toBe(1);
-    expect(await metric(running.url, 'edge_agent_inferences_dropped_total')).toMatch(
+    expect(await metric(running.url, 'edge_stl_agent_inferences_dropped_total')).toMatch(
       /reason="client-gone".* 1/,
     );
   });
@@ -181,7 +181,7 @@ describe('an engine broken by one request', () => {
       expect(ready.reason).toMatch(/reloading the model of default\/local/);
       await waitFor(async () => (await fetch(`${running.url}/readyz`)).status === 200, 10_000, 'ready again');
       for (const seed of [8, 9]) expect((await infer(running.url, await testImage(seed))).status).toBe(200);
-      expect(await metric(running.url, 'edge_agent_engine_resets_total')).toMatch(/ 1$/);
+      expect(await metric(running.url, 'edge_stl_agent_engine_resets_total')).toMatch(/ 1$/);
     } finally {
       await running.close();
     }
@@ -216,7 +216,7 @@ describe('SIGTERM under load', () => {
       const load = Array.from({ length: 6 }, () => infer(url, image).catch((err: Error) => err));
       await waitFor(
         async () =>
-          /edge_agent_inflight_requests\{[^}]*\} 6/.test(await (await fetch(`${url}/metrics`)).text()),
+          /edge_stl_agent_inflight_requests\{[^}]*\} 6/.test(await (await fetch(`${url}/metrics`)).text()),
         10_000,
         'six requests in flight',
       );

@@ -92,7 +92,7 @@ describe('sample durability', () => {
         '40 samples waiting',
       );
       const metrics = await (await fetch(`${agent.url}/metrics`)).text();
-      expect(metrics).toMatch(/edge_agent_upload_failures_total\{node="outage-node"\} [1-9]/);
+      expect(metrics).toMatch(/edge_stl_agent_upload_failures_total\{node="outage-node"\} [1-9]/);
 
       s3 = await startEmbeddedS3({ dir: s3Dir, port: s3.port });
       await waitFor(() => agent.agent.outbox.size === 0, 30_000, 'outbox drained');
@@ -168,8 +168,8 @@ describe('sample durability', () => {
             ?.slice(1)
             .reduce((a, v) => a + Number(v), 0) ?? 0;
         return (
-          count(/edge_agent_inflight_requests\{[^}]*\} (\d+)/) +
-            count(/edge_agent_infer_requests_total\{status="200"[^}]*\} (\d+)/) >=
+          count(/edge_stl_agent_inflight_requests\{[^}]*\} (\d+)/) +
+            count(/edge_stl_agent_infer_requests_total\{status="200"[^}]*\} (\d+)/) >=
           3
         );
       },
@@ -235,7 +235,7 @@ describe('sample durability', () => {
       expect(await committed(agent.config.dataDir)).toContain(recordOf(images[9]));
       const metrics = await (await fetch(`${agent.url}/metrics`)).text();
       expect(metrics).toContain(
-        `edge_agent_samples_dropped_total{reason="outbox-full",node="full-node"} ${outbox.dropped}`,
+        `edge_stl_agent_samples_dropped_total{reason="outbox-full",node="full-node"} ${outbox.dropped}`,
       );
       await waitFor(
         () => operator.heartbeats.at(-1)?.jobs[0]?.samplesDropped === outbox.dropped,

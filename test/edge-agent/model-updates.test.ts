@@ -123,10 +123,10 @@ describe('model updates', () => {
       expect(modelDirs).toEqual(['v1']); // nothing of the refused version stays
       expect(await readdir(dataDir)).not.toContain('evil.txt');
       const metrics = await (await fetch(`${running.url}/metrics`)).text();
-      expect(metrics).toContain('edge_agent_model_state{job="factory/pcb",node="edge-1"} 3');
-      expect(metrics).toContain('edge_agent_model_info{job="factory/pcb",version="v1",node="edge-1"} 1');
+      expect(metrics).toContain('edge_stl_agent_model_state{job="factory/pcb",node="edge-1"} 3');
+      expect(metrics).toContain('edge_stl_agent_model_info{job="factory/pcb",version="v1",node="edge-1"} 1');
       expect(metrics).toMatch(
-        /edge_agent_model_installs_total\{job="factory\/pcb",result="failed",node="edge-1"\} [1-4]/,
+        /edge_stl_agent_model_installs_total\{job="factory\/pcb",result="failed",node="edge-1"\} [1-4]/,
       );
     },
   );
@@ -200,7 +200,7 @@ describe('model updates', () => {
     });
     await waitFor(
       async () =>
-        /edge_agent_heartbeat_failures_total\{node="edge-1"\} [1-9]/.test(
+        /edge_stl_agent_heartbeat_failures_total\{node="edge-1"\} [1-9]/.test(
           await (await fetch(`${running.url}/metrics`)).text(),
         ),
       5000,

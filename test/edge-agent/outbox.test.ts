@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Outbox, type SampleRecord } from '../../edge-agent/outbox.js';
+import { Outbox } from '../../edge-agent/outbox.js';
+import type { SampleRecord } from '../../lib/protocol/index.js';
 
 function record(id: string, createdAt: string): SampleRecord {
   return {

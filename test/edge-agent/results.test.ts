@@ -72,13 +72,13 @@ describe('results to the application', () => {
       }
       const metrics = await (await fetch(`${agent.url}/metrics`)).text();
       expect(metrics).toMatch(
-        /edge_agent_result_deliveries_total\{sink="webhook",result="retried",node="edge-1"\} [1-9]/,
+        /edge_stl_agent_result_deliveries_total\{sink="webhook",result="retried",node="edge-1"\} [1-9]/,
       );
       expect(metrics).toMatch(
-        /edge_agent_result_deliveries_total\{sink="webhook",result="delivered",node="edge-1"\} 1/,
+        /edge_stl_agent_result_deliveries_total\{sink="webhook",result="delivered",node="edge-1"\} 1/,
       );
       expect(metrics).toMatch(
-        /edge_agent_result_deliveries_total\{sink="mqtt",result="delivered",node="edge-1"\} 1/,
+        /edge_stl_agent_result_deliveries_total\{sink="mqtt",result="delivered",node="edge-1"\} 1/,
       );
     } finally {
       await agent.close();

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseVoc } from '../../lib/dataset/voc.js';
+import type { SampleRecord } from '../../lib/protocol/index.js';
 import { labeledIndexKey, sampleKey } from '../../lib/storage/layout.js';
 import type { ObjectStore } from '../../lib/storage/object-store.js';
 import { labelingApp } from '../../labeling/app.js';
@@ -24,7 +25,17 @@ async function putRawSample(
   claimed: { width: number; height: number },
 ): Promise<void> {
   await store.putObject(bucket, sampleKey(NS, JOB, node, id, 'jpeg'), jpeg);
-  const record = { id, createdAt: new Date().toISOString(), image: claimed, detections: [] };
+  const record: SampleRecord = {
+    id,
+    job: { namespace: NS, name: JOB },
+    node,
+    bucket,
+    createdAt: new Date().toISOString(),
+    model: { job: `${NS}/${JOB}`, version: 'v0' },
+    reason: 'ibt',
+    image: { ...claimed, format: 'jpeg' },
+    detections: [],
+  };
   await store.putObject(bucket, sampleKey(NS, JOB, node, id, 'json'), JSON.stringify(record));
 }
 

@@ -27,6 +27,7 @@ describe('coordination API', () => {
       ['node-4', 'k'],
       ['node-5', 'other'],
       ['node-6', 'k'],
+      ['node-err', 'k'],
       ['node-7', 'k'],
       ['node-8', 'k'],
       ['constructor', 'k'],
@@ -81,6 +82,43 @@ describe('coordination API', () => {
   it('refuses a node with a valid token but no Node object', async () => {
     expect(await new SimAgent('ghost-node', url, token('ghost-node')).beat()).toBe(403);
     expect(env.operators[0].registry.labelsOf('ghost-node')).toBeUndefined();
+  });
+
+  it('answers errors with the shared body: a code and a message', async () => {
+    const refused = async (res: Response) => ({ status: res.status, body: await res.json() });
+    const body = { node: 'node-err', jobs: [] };
+    expect(await refused(await post(heartbeatPath('node-err'), 'wrong', body))).toEqual({
+      status: 401,
+      body: { error: 'UNAUTHORIZED', message: 'invalid token for this node' },
+    });
+    expect(await refused(await post(heartbeatPath('ghost-node'), token('ghost-node'), body))).toEqual({
+      status: 403,
+      body: { error: 'UNKNOWN_NODE', message: 'no Node object of this name' },
+    });
+    expect(
+      await refused(await post(heartbeatPath('node-err'), token('node-err'), { node: 'node-1', jobs: [] })),
+    ).toEqual({
+      status: 400,
+      body: { error: 'NODE_MISMATCH', message: 'body.node differs from the URL' },
+    });
+    expect(
+      await refused(await post(heartbeatPath('node-err'), token('node-err'), { node: 'node-err' })),
+    ).toEqual({
+      status: 400,
+      body: { error: 'BAD_REQUEST', message: expect.stringContaining('jobs') },
+    });
+    const job = { namespace: NS, name: 'no-such-job' };
+    expect(
+      await refused(await post(sampleUrlsPath('node-err'), token('node-err'), { job, id: 'abc' })),
+    ).toEqual({
+      status: 404,
+      body: { error: 'JOB_NOT_FOUND', message: 'no job of that name selects this node' },
+    });
+    const unknownRoute = await fetch(`${url()}/v1/nowhere`);
+    expect(await refused(unknownRoute)).toEqual({
+      status: 404,
+      body: { error: 'NOT_FOUND', message: 'no such route' },
+    });
   });
 
   it('takes labels from the Node object, never from the agent (forged labels)', async () => {
@@ -250,10 +288,10 @@ describe('coordination API', () => {
     expect((await fetch(`${url()}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${url()}/metrics`)).text();
     for (const m of [
-      'edgestl_operator_reconciles_total',
-      'edgestl_operator_reconcile_duration_seconds_bucket',
-      'edgestl_operator_heartbeat_duration_seconds_count',
-      'edgestl_operator_leader 1',
+      'edge_stl_operator_reconciles_total',
+      'edge_stl_operator_reconcile_duration_seconds_bucket',
+      'edge_stl_operator_heartbeat_duration_seconds_count',
+      'edge_stl_operator_leader 1',
     ])
       expect(metrics).toContain(m);
   });

@@ -3,10 +3,12 @@ import { Worker } from 'bullmq';
 import { createLogger } from '../../lib/log.js';
 import {
   parseTrainingJobId,
+  TRAINING_JOB_OPTIONS,
   trainingJobId,
   trainingQueueName,
   type TrainingJobData,
 } from '../../lib/queue/training-queue.js';
+import { resolveTrainerConfig } from '../../cloud-trainer/config.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { redisConnection } from '../../lib/infra/index.js';
 import { testRedisUrl } from '../support/env.js';
@@ -45,6 +47,40 @@ describe('one training queue setting for operator and trainer', () => {
       expect((await operatorSide.getState(jobId)).state).toBe('completed');
     } finally {
       await trainer.close();
+      await operatorSide.close();
+    }
+  });
+
+  it('without --prefix both sides use the same key prefix, and rounds carry TRAINING_JOB_OPTIONS', async () => {
+    const connection = redisConnection(testRedisUrl());
+    // A unique queue name keeps the shared Redis of parallel test runs apart under the default prefix.
+    const name = `prefix-default-${randomBytes(4).toString('hex')}`;
+    const operatorSide = new BullmqTrainingQueue({
+      connection,
+      queueName: name,
+      log: createLogger('queue-test', { level: 'silent' }),
+    });
+    const { queuePrefix } = resolveTrainerConfig({ redisUrl: testRedisUrl() });
+    const trainer = new Worker<TrainingJobData>(name, async () => undefined, {
+      connection,
+      prefix: queuePrefix,
+    });
+    try {
+      const jobId = trainingJobId({
+        namespace: 'ns',
+        job: 'job',
+        uid: 'prefix-uid',
+        round: 1,
+        generation: 1,
+      });
+      await operatorSide.enqueue(jobId, data);
+      await new Promise<void>((resolve) => trainer.once('completed', () => resolve()));
+      const job = await operatorSide.bullQueue.getJob(jobId);
+      expect(job?.opts).toMatchObject({ ...TRAINING_JOB_OPTIONS, jobId });
+      expect((await operatorSide.getState(jobId)).state).toBe('completed'); // kept for the operator to read
+    } finally {
+      await trainer.close();
+      await operatorSide.bullQueue.obliterate({ force: true });
       await operatorSide.close();
     }
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import '../../../lib/builtin-algorithms/index.js';
+import { sendError } from '../../../lib/http/error-replies.js';
 import { createLogger } from '../../../lib/log.js';
 import type { HeartbeatReply, HeartbeatRequest } from '../../../lib/protocol/index.js';
 import type { EdgeAgentOptions } from '../../../edge-agent/config.js';
@@ -108,7 +109,7 @@ export async function startFakeOperator(
     async (req, res) => {
       heartbeats.push(req.body);
       authorization.push(req.headers.authorization);
-      if (!reply) return res.code(503).send({ error: 'not ready' });
+      if (!reply) return sendError(res, 503, 'NOT_SYNCED', 'not ready');
       return reply;
     },
   );
@@ -116,7 +117,7 @@ export async function startFakeOperator(
   app.post<{ Params: { node: string }; Body: { id: string } }>(
     '/v1/agents/:node/sample-urls',
     async (req, res) => {
-      if (!options.sampleUrlsBase) return res.code(404).send({ error: 'no sample store' });
+      if (!options.sampleUrlsBase) return sendError(res, 404, 'JOB_NOT_FOUND', 'no sample store');
       const base = `${options.sampleUrlsBase}/samples/${req.params.node}/${req.body.id}`;
       return { image: `${base}.jpeg`, record: `${base}.json` };
     },

@@ -1,6 +1,6 @@
 /** The data crash-writer-process.ts writes and crash-atomicity.test.ts checks: deterministic. */
 import { createHash } from 'node:crypto';
-import type { SampleRecord } from '../../../edge-agent/outbox.js';
+import type { SampleRecord } from '../../../lib/protocol/index.js';
 
 /** Versions of the file the `atomic` mode writes over version 0. */
 export const VERSIONS = 4;

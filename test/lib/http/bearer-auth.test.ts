@@ -19,7 +19,7 @@ describe('bearer auth', () => {
     expect(secretMatches('', 's3cret')).toBe(false);
   });
 
-  it('answers 401 with the given body unless verify accepts, and hands verify the request', async () => {
+  it('answers 401 UNAUTHORIZED with the given message unless verify accepts, and hands verify the request', async () => {
     const app = Fastify();
     const seen: string[] = [];
     await app.register(async (api) => {
@@ -29,7 +29,7 @@ describe('bearer auth', () => {
           seen.push(`${node}:${token}`);
           return token === `token-of-${node}`;
         },
-        unauthorizedBody: { error: 'nope' },
+        unauthorizedMessage: 'nope',
       });
       api.get('/v1/:node', async () => ({ ok: true }));
     });
@@ -39,7 +39,7 @@ describe('bearer auth', () => {
     expect(ok.statusCode).toBe(200);
     const wrongNode = await app.inject({ url: '/v1/b', headers: { authorization: 'Bearer token-of-a' } });
     expect(wrongNode.statusCode).toBe(401);
-    expect(wrongNode.json()).toEqual({ error: 'nope' });
+    expect(wrongNode.json()).toEqual({ error: 'UNAUTHORIZED', message: 'nope' });
     const missing = await app.inject({ url: '/v1/a' });
     expect(missing.statusCode).toBe(401);
     expect(seen).toEqual(['a:token-of-a', 'b:token-of-a']); // no header: verify is not called
@@ -59,7 +59,7 @@ describe('bearer auth', () => {
         order.push('verify');
         return token === 'good';
       },
-      unauthorizedBody: { error: 'UNAUTHORIZED' },
+      unauthorizedMessage: 'no',
     });
     app.addHook('onRequest', async () => {
       order.push('after');
