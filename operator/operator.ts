@@ -16,6 +16,10 @@ import { AlwaysLeader, type LeaderElector } from './ports/leader-election.js';
 import type { ObjectStoreFactory } from './ports/object-stores.js';
 import type { TrainingQueue } from './ports/training-queue.js';
 import { Reconciler } from './reconciler.js';
+import { agentEvictionRunner } from './runners/agent-eviction.js';
+import { rateLimitSweepRunner } from './runners/rate-limit-sweep.js';
+import { resyncRunner } from './runners/resync.js';
+import { staleNodeLabelsRunner } from './runners/stale-node-labels.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Everything the operator runs on; the adapters are built by the caller (CLI, local mode, tests). */
@@ -45,6 +49,8 @@ export interface OperatorConfig {
   concurrency?: number;
   /** Every job is reconciled at least this often. */
   resyncSeconds?: number;
+  /** How often silent agents are evicted, idle rate-limit buckets dropped and stale nodes' labels refreshed (default 5). */
+  sweepSeconds?: number;
   clock?: Clock;
   log?: Logger;
   metrics?: OperatorMetrics;
@@ -180,31 +186,18 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     },
   });
 
-  const timers = [
-    setInterval(
-      () => {
-        for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
-      },
-      (config.resyncSeconds ?? 300) * 1000,
-    ),
-    setInterval(() => {
-      metrics.jobsByPhase.reset();
-      for (const job of config.jobs.list())
-        metrics.jobsByPhase.inc({ phase: job.status?.phase ?? 'Pending' });
-      const agents = registry.countByState(clock.now().getTime());
-      metrics.agentsByState.set({ state: 'Online' }, agents.online);
-      metrics.agentsByState.set({ state: 'Stale' }, agents.stale);
-      for (const key of registry.evict(clock.now().getTime())) enqueue(key);
-      rateLimiter.sweep(clock.now().getTime());
-      // Offline agents do not heartbeat: keep their labels current from their Node objects.
-      for (const node of registry.staleNodes(clock.now().getTime()))
-        void config.jobs
-          .getNodeLabels(node)
-          .then((labels) => labels && registry.setNodeLabels(node, labels))
-          .catch(() => undefined);
-    }, 5000),
+  metrics.readGaugesFrom({
+    jobPhases: () => config.jobs.list().map((job) => job.status?.phase ?? 'Pending'),
+    agentsByState: () => registry.countByState(clock.now().getTime()),
+  });
+  const sweepSeconds = config.sweepSeconds ?? 5;
+  const runners = [
+    resyncRunner({ jobs: config.jobs, enqueue, intervalSeconds: config.resyncSeconds ?? 300 }),
+    agentEvictionRunner({ registry, clock, enqueue, intervalSeconds: sweepSeconds }),
+    rateLimitSweepRunner({ rateLimiter, clock, intervalSeconds: sweepSeconds }),
+    staleNodeLabelsRunner({ registry, jobs: config.jobs, clock, intervalSeconds: sweepSeconds }),
   ];
-  for (const t of timers) t.unref?.();
+  for (const runner of runners) runner.start();
   log.info({ url: coordinationUrl }, 'Operator started');
 
   return {
@@ -214,7 +207,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     isLeader: () => elector.isLeader(),
     enqueue: (namespace, name) => enqueue(jobKey({ namespace, name })),
     close: async (options = {}) => {
-      for (const t of timers) clearInterval(t);
+      for (const runner of runners) runner.stop();
       await app.close();
       await elector.stop({ release: options.releaseLease ?? true });
       await leading;
