@@ -8,19 +8,18 @@ import { SampleUrls } from './coordination/sample-urls.js';
 import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
 import { buildHttpServer } from './http-server.js';
 import { JobStorage } from './job-storage.js';
-import { jobStoreInTerm, trainingQueueInTerm } from './leadership-term.js';
 import { OperatorMetrics } from './metrics.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { jobKey, refOf, type JobStore } from './ports/job-store.js';
 import { AlwaysLeader, type LeaderElector } from './ports/leader-election.js';
 import type { ObjectStoreFactory } from './ports/object-stores.js';
 import type { TrainingQueue } from './ports/training-queue.js';
-import { Reconciler } from './reconciler.js';
 import { agentEvictionRunner } from './runners/agent-eviction.js';
 import { rateLimitSweepRunner } from './runners/rate-limit-sweep.js';
 import { resyncRunner } from './runners/resync.js';
 import { staleNodeLabelsRunner } from './runners/stale-node-labels.js';
-import { WorkQueue } from './work-queue.js';
+import { termWorkQueue } from './term-work-queue.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** Everything the operator runs on; the adapters are built by the caller (CLI, local mode, tests). */
 export interface OperatorConfig {
@@ -95,35 +94,6 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   /** The current term of leadership (aborted when it ends); null while standing by. */
   let term: AbortSignal | null = null;
   let queue: WorkQueue | null = null;
-  // Everything a term reconciles with is bound to its signal: the reconciles in flight when it
-  // ends are cancelled, and none of them writes afterwards.
-  const makeQueue = (leadership: AbortSignal): WorkQueue => {
-    const jobs = jobStoreInTerm(config.jobs, leadership);
-    const reconciler = new Reconciler({
-      jobs,
-      queue: trainingQueueInTerm(config.queue, leadership),
-      storage: new JobStorage(jobs, config.objectStores),
-      registry,
-      clock,
-      log,
-      dropTimeoutMs: interval * 3000,
-    });
-    return new WorkQueue((key) => reconciler.reconcile(key), {
-      signal: leadership,
-      concurrency: config.concurrency ?? 8,
-      onError: (key, err, attempt) => {
-        metrics.errors.inc({ source: 'reconcile' });
-        log.warn(
-          { job: key, attempt, err: (err as Error)?.message ?? String(err) },
-          'Reconcile failed; requeued',
-        );
-      },
-      onHandled: (_key, ms, ok) => {
-        metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
-        metrics.reconcileSeconds.observe(ms / 1000);
-      },
-    });
-  };
   const enqueue = (key: string): void => queue?.add(key);
   config.queue.onSettled((jobId) => {
     const round = parseTrainingJobId(jobId);
@@ -159,7 +129,10 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const startLeading = async (leadership: AbortSignal): Promise<void> => {
     if (leadership.aborted) return; // lost again before the previous stop finished
     metrics.leader.set(1);
-    queue = makeQueue(leadership);
+    queue = termWorkQueue(
+      { ...config, registry, clock, log, metrics, dropTimeoutMs: interval * 3000 },
+      leadership,
+    );
     queue.start();
     await config.jobs.watchKeys((ref) => enqueue(jobKey(ref)));
     for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
