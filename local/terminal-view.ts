@@ -1,3 +1,5 @@
+import { createLogUpdate } from 'log-update';
+
 export interface ViewState {
   job: string;
   phase: string;
@@ -56,19 +58,27 @@ export function renderView(v: ViewState): string[] {
   return lines;
 }
 
-/** Redraws the view in place on a TTY; elsewhere prints a line when phase or round changes. */
+/** Cuts a line to `columns` characters: a line the terminal wraps would leave a stale row at the next redraw. */
+export function fitToWidth(line: string, columns: number): string {
+  const chars = [...line];
+  return chars.length <= columns ? line : `${chars.slice(0, Math.max(0, columns - 1)).join('')}…`;
+}
+
+/** Redraws the view in place on a TTY (through log-update); elsewhere prints a line when phase or round changes. */
 export class TerminalView {
-  private drawn = 0;
+  private readonly redraw: ((text: string) => void) | null;
   private lastKey = '';
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {}
+  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
+    // The cursor stays visible: nothing would show it again if the run ends abruptly.
+    this.redraw = out.isTTY ? createLogUpdate(out, { showCursor: true }) : null;
+  }
 
   update(state: ViewState): void {
     const lines = renderView(state);
-    if (this.out.isTTY) {
-      if (this.drawn) this.out.write(`\x1b[${this.drawn}A`);
-      this.out.write(lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
-      this.drawn = lines.length;
+    if (this.redraw) {
+      const columns = this.out.columns || 80;
+      this.redraw(lines.map((line) => fitToWidth(line, columns)).join('\n'));
       return;
     }
     const key = `${state.phase}/${state.round}/${state.currentModel?.version ?? ''}`;

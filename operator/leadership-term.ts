@@ -39,6 +39,7 @@ export function trainingQueueInTerm(queue: TrainingQueue, term: AbortSignal): Tr
   return {
     enqueue: async (jobId, data, options) => queue.enqueue(jobId, data, inTerm(term, options)),
     getState: async (jobId, options) => queue.getState(jobId, inTerm(term, options)),
+    getProgress: async (jobId, options) => queue.getProgress(jobId, inTerm(term, options)),
     retry: async (jobId, options) => queue.retry(jobId, inTerm(term, options)),
     cancel: async (jobId, reason, options) => queue.cancel(jobId, reason, inTerm(term, options)),
     remove: async (jobId, options) => queue.remove(jobId, inTerm(term, options)),

@@ -3,9 +3,18 @@ import { metricPrefix } from '../lib/http/metric-names.js';
 
 const PREFIX = metricPrefix('operator');
 
+/** What the operator's gauges count, read when Prometheus scrapes. */
+export interface OperatorGaugeSources {
+  /** The phase of each job. */
+  jobPhases(): Iterable<string>;
+  agentsByState(): { online: number; stale: number };
+}
+
 /** The operator's Prometheus metrics, on a registry of its own (two operators may share a process in tests). */
 export class OperatorMetrics {
   readonly registry = new Registry();
+  /** Where the job and agent gauges are read from when scraped; unset until the operator runs. */
+  private gaugeSources: OperatorGaugeSources | null = null;
   readonly reconciles = new Counter({
     name: `${PREFIX}reconciles_total`,
     help: 'Reconciles by result',
@@ -29,12 +38,23 @@ export class OperatorMetrics {
     help: 'Jobs by phase',
     labelNames: ['phase'] as const,
     registers: [this.registry],
+    collect: () => {
+      if (!this.gaugeSources) return;
+      this.jobsByPhase.reset();
+      for (const phase of this.gaugeSources.jobPhases()) this.jobsByPhase.inc({ phase });
+    },
   });
   readonly agentsByState = new Gauge({
     name: `${PREFIX}agents`,
     help: 'Edge agents by state',
     labelNames: ['state'] as const,
     registers: [this.registry],
+    collect: () => {
+      if (!this.gaugeSources) return;
+      const agents = this.gaugeSources.agentsByState();
+      this.agentsByState.set({ state: 'Online' }, agents.online);
+      this.agentsByState.set({ state: 'Stale' }, agents.stale);
+    },
   });
   readonly heartbeatSeconds = new Histogram({
     name: `${PREFIX}heartbeat_duration_seconds`,
@@ -47,6 +67,11 @@ export class OperatorMetrics {
     help: '1 while this instance leads',
     registers: [this.registry],
   });
+
+  /** Computes the job and agent gauges from these at each scrape. */
+  readGaugesFrom(sources: OperatorGaugeSources): void {
+    this.gaugeSources = sources;
+  }
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });

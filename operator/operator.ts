@@ -7,18 +7,20 @@ import { ModelUrls } from './coordination/desired-state.js';
 import { NodeRateLimiter } from './coordination/node-rate-limiter.js';
 import { SampleUrls } from './coordination/sample-urls.js';
 import { TokenVerifier, type AgentAuthConfig } from './coordination/tokens.js';
-import { DEFAULT_RECONCILE_CONCURRENCY } from './defaults.js';
 import { buildHttpServer } from './http-server.js';
 import { JobStorage } from './job-storage.js';
-import { jobStoreInTerm, trainingQueueInTerm } from './leadership-term.js';
 import { OperatorMetrics } from './metrics.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { jobKey, refOf, type JobStore } from './ports/job-store.js';
 import { AlwaysLeader, type LeaderElector } from './ports/leader-election.js';
 import type { ObjectStoreFactory } from './ports/object-stores.js';
 import type { TrainingQueue } from './ports/training-queue.js';
-import { Reconciler } from './reconciler.js';
-import { WorkQueue } from './work-queue.js';
+import { agentEvictionRunner } from './runners/agent-eviction.js';
+import { rateLimitSweepRunner } from './runners/rate-limit-sweep.js';
+import { resyncRunner } from './runners/resync.js';
+import { staleNodeLabelsRunner } from './runners/stale-node-labels.js';
+import { termWorkQueue } from './term-work-queue.js';
+import type { WorkQueue } from './work-queue.js';
 
 /** Everything the operator runs on; the adapters are built by the caller (CLI, local mode, tests). */
 export interface OperatorConfig {
@@ -47,6 +49,8 @@ export interface OperatorConfig {
   concurrency?: number;
   /** Every job is reconciled at least this often. */
   resyncSeconds?: number;
+  /** How often silent agents are evicted, idle rate-limit buckets dropped and stale nodes' labels refreshed (default 5). */
+  sweepSeconds?: number;
   clock?: Clock;
   log?: Logger;
   metrics?: OperatorMetrics;
@@ -91,35 +95,6 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   /** The current term of leadership (aborted when it ends); null while standing by. */
   let term: AbortSignal | null = null;
   let queue: WorkQueue | null = null;
-  // Everything a term reconciles with is bound to its signal: the reconciles in flight when it
-  // ends are cancelled, and none of them writes afterwards.
-  const makeQueue = (leadership: AbortSignal): WorkQueue => {
-    const jobs = jobStoreInTerm(config.jobs, leadership);
-    const reconciler = new Reconciler({
-      jobs,
-      queue: trainingQueueInTerm(config.queue, leadership),
-      storage: new JobStorage(jobs, config.objectStores),
-      registry,
-      clock,
-      log,
-      dropTimeoutMs: interval * 3000,
-    });
-    return new WorkQueue((key) => reconciler.reconcile(key), {
-      signal: leadership,
-      concurrency: config.concurrency ?? DEFAULT_RECONCILE_CONCURRENCY,
-      onError: (key, err, attempt) => {
-        metrics.errors.inc({ source: 'reconcile' });
-        log.warn(
-          { job: key, attempt, err: (err as Error)?.message ?? String(err) },
-          'Reconcile failed; requeued',
-        );
-      },
-      onHandled: (_key, ms, ok) => {
-        metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
-        metrics.reconcileSeconds.observe(ms / 1000);
-      },
-    });
-  };
   const enqueue = (key: string): void => queue?.add(key);
   config.queue.onSettled((jobId) => {
     const round = parseTrainingJobId(jobId);
@@ -155,7 +130,10 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const startLeading = async (leadership: AbortSignal): Promise<void> => {
     if (leadership.aborted) return; // lost again before the previous stop finished
     metrics.leader.set(1);
-    queue = makeQueue(leadership);
+    queue = termWorkQueue(
+      { ...config, registry, clock, log, metrics, dropTimeoutMs: interval * 3000 },
+      leadership,
+    );
     queue.start();
     await config.jobs.watchKeys((ref) => enqueue(jobKey(ref)));
     for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
@@ -182,31 +160,18 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     },
   });
 
-  const timers = [
-    setInterval(
-      () => {
-        for (const job of config.jobs.list()) enqueue(jobKey(refOf(job)));
-      },
-      (config.resyncSeconds ?? 300) * 1000,
-    ),
-    setInterval(() => {
-      metrics.jobsByPhase.reset();
-      for (const job of config.jobs.list())
-        metrics.jobsByPhase.inc({ phase: job.status?.phase ?? 'Pending' });
-      const agents = registry.countByState(clock.now().getTime());
-      metrics.agentsByState.set({ state: 'Online' }, agents.online);
-      metrics.agentsByState.set({ state: 'Stale' }, agents.stale);
-      for (const key of registry.evict(clock.now().getTime())) enqueue(key);
-      rateLimiter.sweep(clock.now().getTime());
-      // Offline agents do not heartbeat: keep their labels current from their Node objects.
-      for (const node of registry.staleNodes(clock.now().getTime()))
-        void config.jobs
-          .getNodeLabels(node)
-          .then((labels) => labels && registry.setNodeLabels(node, labels))
-          .catch(() => undefined);
-    }, 5000),
+  metrics.readGaugesFrom({
+    jobPhases: () => config.jobs.list().map((job) => job.status?.phase ?? 'Pending'),
+    agentsByState: () => registry.countByState(clock.now().getTime()),
+  });
+  const sweepSeconds = config.sweepSeconds ?? 5;
+  const runners = [
+    resyncRunner({ jobs: config.jobs, enqueue, intervalSeconds: config.resyncSeconds ?? 300 }),
+    agentEvictionRunner({ registry, clock, enqueue, intervalSeconds: sweepSeconds }),
+    rateLimitSweepRunner({ rateLimiter, clock, intervalSeconds: sweepSeconds }),
+    staleNodeLabelsRunner({ registry, jobs: config.jobs, clock, intervalSeconds: sweepSeconds }),
   ];
-  for (const t of timers) t.unref?.();
+  for (const runner of runners) runner.start();
   log.info({ url: coordinationUrl }, 'Operator started');
 
   return {
@@ -216,7 +181,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
     isLeader: () => elector.isLeader(),
     enqueue: (namespace, name) => enqueue(jobKey({ namespace, name })),
     close: async (options = {}) => {
-      for (const t of timers) clearInterval(t);
+      for (const runner of runners) runner.stop();
       await app.close();
       await elector.stop({ release: options.releaseLease ?? true });
       await leading;

@@ -5,6 +5,7 @@ import {
   TRAINING_QUEUE,
   TRAINING_QUEUE_PREFIX,
   type TrainingJobData,
+  type TrainingJobProgress,
   type TrainingJobResult,
 } from '../../lib/queue/training-queue.js';
 import { clearRoundCancellation, requestRoundCancellation } from '../../lib/queue/round-cancellation.js';
@@ -73,6 +74,12 @@ export class BullmqTrainingQueue implements TrainingQueue {
       default:
         return { state: 'waiting', attemptsMade: job.attemptsMade };
     }
+  }
+
+  async getProgress(jobId: string): Promise<TrainingJobProgress | null> {
+    // BullMQ's progress is 0 until the trainer's first updateProgress (an object, the trainer's contract).
+    const progress = (await this.queue.getJob(jobId))?.progress;
+    return progress !== null && typeof progress === 'object' ? (progress as TrainingJobProgress) : null;
   }
 
   async retry(jobId: string, options: CallOptions = {}): Promise<void> {

@@ -1,4 +1,8 @@
-import type { TrainingJobData, TrainingJobResult } from '../../lib/queue/training-queue.js';
+import type {
+  TrainingJobData,
+  TrainingJobProgress,
+  TrainingJobResult,
+} from '../../lib/queue/training-queue.js';
 import type { CallOptions } from './call-options.js';
 
 /** What the operator sees of one training round in the queue. */
@@ -21,6 +25,8 @@ export interface TrainingQueue {
   enqueue(jobId: string, data: TrainingJobData, options?: CallOptions): Promise<{ created: boolean }>;
   /** State of a round; `missing` when the queue has no such job. */
   getState(jobId: string, options?: CallOptions): Promise<TrainingRoundState>;
+  /** What a round's trainer last reported of its progress; null before its first report or when there is no such round. */
+  getProgress(jobId: string, options?: CallOptions): Promise<TrainingJobProgress | null>;
   /** Runs a failed round again under the same jobId. */
   retry(jobId: string, options?: CallOptions): Promise<void>;
   /**

@@ -12,16 +12,7 @@ import { resolveTrainerConfig } from '../../cloud-trainer/config.js';
 import { BullmqTrainingQueue } from '../../operator/adapters/bullmq-training-queue.js';
 import { redisConnection } from '../../lib/infra/index.js';
 import { testRedisUrl } from '../support/env.js';
-
-const data: TrainingJobData = {
-  namespace: 'ns',
-  job: 'job',
-  round: 1,
-  bucket: 'edge-stl',
-  algorithm: { name: 'fpn', hyperparameters: {} },
-  dataset: { trainIndex: 's3://b/train.txt', testIndex: 's3://b/test.txt', classes: ['defect'] },
-  evaluation: { metric: 'f1_score' },
-};
+import { roundData as data } from './support/round-data.js';
 
 describe('one training queue setting for operator and trainer', () => {
   it('the operator enqueues on the queue named by --queue, where a trainer on the same name takes it', async () => {
