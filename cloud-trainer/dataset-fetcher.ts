@@ -6,7 +6,7 @@ import { parseIndexLines, type IndexLine } from '../lib/dataset/index-file.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { parseS3Uri, resolveS3Uri } from '../lib/storage/s3-uri.js';
 import type { TrainingJobData } from '../lib/queue/training-queue.js';
-import type { DatasetCache } from './dataset-cache.js';
+import type { DatasetCache } from '../lib/dataset/dataset-cache.js';
 import { TrainingInputError } from './training-input-error.js';
 
 /** The datasets of one round, as local files, plus their sizes for the manifest. */

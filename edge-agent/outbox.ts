@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Detection } from '../lib/algorithm-api/index.js';
 import { assertJobKey, assertName, isValidName, jobKey, type JobKey } from '../lib/protocol/index.js';
-import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, isTempFile, writeFileAtomic } from '../lib/fs/atomic-write.js';
 
 /** The prediction JSON stored beside each kept image (and uploaded as `<id>.json`). */
 export interface SampleRecord {
@@ -44,6 +44,9 @@ export interface OutboxOptions {
 
 /** Where unreadable records go at open: kept for a person to look at, out of the upload path. */
 const REJECTED_DIR = 'rejected';
+
+/** Samples survive a power cut, not only a crash of the agent. */
+const DURABLE = { durable: true };
 
 /**
  * The durable sample outbox: each kept image and its prediction are written as `<stem>.jpeg` then
@@ -110,8 +113,8 @@ export class Outbox {
     this.totalBytes += bytes;
     try {
       await this.makeRoom(stem);
-      await writeFileAtomic(join(this.dir, `${stem}.jpeg`), jpeg);
-      await writeFileAtomic(join(this.dir, `${stem}.json`), json);
+      await writeFileAtomic(join(this.dir, `${stem}.jpeg`), jpeg, DURABLE);
+      await writeFileAtomic(join(this.dir, `${stem}.json`), json, DURABLE);
     } catch (err) {
       this.entries.delete(stem);
       this.totalBytes -= bytes;

@@ -1,10 +1,10 @@
-import { readFile, rm, truncate, utimes } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetCache } from '../../cloud-trainer/dataset-cache.js';
-import type { ObjectStore } from '../../lib/storage/object-store.js';
-import { testStore, uniqueBucket } from '../support/env.js';
+import { DatasetCache } from '../../../lib/dataset/dataset-cache.js';
+import type { ObjectStore } from '../../../lib/storage/object-store.js';
+import { testStore, uniqueBucket } from '../../support/env.js';
 
 describe('dataset cache', () => {
   let store: ObjectStore;
@@ -56,5 +56,40 @@ describe('dataset cache', () => {
     await expect(readFile(paths[1])).rejects.toThrow();
     expect((await readFile(paths[0])).length).toBe(1000);
     expect((await readFile(paths[2])).length).toBe(1000);
+  });
+
+  it('takes the metadata of a listing instead of a stat', async () => {
+    await store.putObject(bucket, 'k/x.txt', 'listed');
+    const [info] = await store.list(bucket, 'k/');
+    const stats: string[] = [];
+    const counting = Object.assign(Object.create(store) as ObjectStore, {
+      stat: async (b: string, k: string) => {
+        stats.push(k);
+        return store.stat(b, k);
+      },
+    });
+    const cache = new DatasetCache(counting, join(dir, 'c'));
+    const path = await cache.fetch(bucket, 'k/x.txt', info);
+    expect(await readFile(path!, 'utf8')).toBe('listed');
+    expect(stats).toEqual([]);
+    // A stat's ETag and a listing's give the same address.
+    expect(await cache.fetch(bucket, 'k/x.txt')).toBe(path);
+    expect(stats).toEqual(['k/x.txt']);
+  });
+
+  it('materializes a cached file as a link at its dataset path, replacing what was there', async () => {
+    const cache = new DatasetCache(store, join(dir, 'd'));
+    await store.putObject(bucket, 'm/a.jpeg', 'content');
+    const cached = (await cache.fetch(bucket, 'm/a.jpeg'))!;
+    const target = join(dir, 'round', 'JPEGImages', 'a.jpeg');
+    await cache.materialize(cached, target);
+    await writeFile(join(dir, 'round', 'JPEGImages', 'b.jpeg'), 'stale');
+    await cache.materialize(cached, join(dir, 'round', 'JPEGImages', 'b.jpeg'));
+    // Twice onto the same link: no temp file is left behind.
+    await cache.materialize(cached, target);
+    expect(await readdir(join(dir, 'round', 'JPEGImages'))).toEqual(['a.jpeg', 'b.jpeg']);
+    expect(await readFile(join(dir, 'round', 'JPEGImages', 'b.jpeg'), 'utf8')).toBe('content');
+    expect((await stat(target)).ino).toBe((await stat(cached)).ino);
+    expect((await stat(cached)).nlink).toBe(3);
   });
 });
