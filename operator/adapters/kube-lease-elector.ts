@@ -5,8 +5,8 @@ import {
   type LeaderElector,
   type LeadershipCallbacks,
 } from '../ports/leader-election.js';
-import { isConflict, isNotFound } from './kube-errors.js';
-import { withSignal } from './kube-signal.js';
+import { isConflict, isNotFound } from '../../lib/kube/kube-errors.js';
+import { withSignal } from '../../lib/kube/kube-signal.js';
 
 export interface KubeLeaseElectorOptions {
   kubeConfig: KubeConfig;

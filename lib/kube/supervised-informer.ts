@@ -6,7 +6,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Backoff } from '../../lib/net/backoff.js';
+import { Backoff } from '../net/backoff.js';
 
 export interface SupervisedInformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
