@@ -67,11 +67,9 @@ export class DatasetCache {
    * when the object does not exist. `known`: the object's metadata from a listing (saves a stat).
    */
   async fetch(bucket: string, key: string, known?: ObjectInfo): Promise<string | null> {
-    const info = known ?? (await this.store.stat(bucket, key));
+    const info = known?.etag ? known : await this.store.stat(bucket, key);
     if (!info) return null;
-    // Listings and stats may quote the ETag differently; the address must not depend on it.
-    const etag = info.etag.replace(/"/g, '');
-    const address = createHash('sha256').update(`${etag}\0${info.size}`).digest('hex');
+    const address = addressOf(bucket, key, info);
     const path = join(this.objectsDir, address.slice(0, 2), address);
     const inFlight = this.pending.get(address);
     if (inFlight) {
@@ -139,6 +137,19 @@ export class DatasetCache {
     this.stats.bytesDownloaded += size;
     return path;
   }
+}
+
+/**
+ * The cache name of an object: its ETag and size, so equal content under any key is one file.
+ * Listings and stats may quote the ETag differently; the address must not depend on it. Without
+ * an ETag, content cannot be shared safely: the key and its last change name the file instead.
+ */
+function addressOf(bucket: string, key: string, info: ObjectInfo): string {
+  const etag = info.etag.replace(/"/g, '');
+  const identity = etag
+    ? `${etag}\0${info.size}`
+    : `${bucket}/${key}\0${info.size}\0${info.lastModified.toISOString()}`;
+  return createHash('sha256').update(identity).digest('hex');
 }
 
 async function sizeIs(path: string, size: number): Promise<boolean> {

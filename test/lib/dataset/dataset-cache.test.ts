@@ -92,4 +92,21 @@ describe('dataset cache', () => {
     expect((await stat(target)).ino).toBe((await stat(cached)).ino);
     expect((await stat(cached)).nlink).toBe(3);
   });
+
+  it('never shares one file between objects that have no ETag', async () => {
+    await store.putObject(bucket, 'n/a.txt', 'aaaa');
+    await store.putObject(bucket, 'n/b.txt', 'bbbb');
+    const noEtag = Object.assign(Object.create(store) as ObjectStore, {
+      stat: async (b: string, k: string) => {
+        const info = await store.stat(b, k);
+        return info && { ...info, etag: '' };
+      },
+    });
+    const cache = new DatasetCache(noEtag, join(dir, 'e'));
+    const listed = (await store.list(bucket, 'n/')).map((o) => ({ ...o, etag: '' }));
+    const a = await cache.fetch(bucket, 'n/a.txt', listed[0]);
+    const b = await cache.fetch(bucket, 'n/b.txt', listed[1]);
+    expect(await readFile(a!, 'utf8')).toBe('aaaa');
+    expect(await readFile(b!, 'utf8')).toBe('bbbb');
+  });
 });
