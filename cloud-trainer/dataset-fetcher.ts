@@ -3,10 +3,11 @@ import { isAbsolute, join, normalize, sep } from 'node:path';
 import sharp from 'sharp';
 import type { Dataset, DatasetSample } from '../lib/dataset/types.js';
 import { parseIndexLines, type IndexLine } from '../lib/dataset/index-file.js';
+import { eachLimit } from '../lib/each-limit.js';
 import { EdgeStlError } from '../lib/errors/index.js';
 import { parseS3Uri, resolveS3Uri } from '../lib/storage/s3-uri.js';
 import type { TrainingJobData } from '../lib/queue/training-queue.js';
-import type { DatasetCache } from './dataset-cache.js';
+import type { DatasetCache } from '../lib/dataset/dataset-cache.js';
 import { TrainingInputError } from './training-input-error.js';
 
 /** The datasets of one round, as local files, plus their sizes for the manifest. */
@@ -89,7 +90,7 @@ async function fetchIndex(
     });
   }
   const samples: DatasetSample[] = new Array(entries.length);
-  await forEachLimited(entries, FETCH_CONCURRENCY, async (entry, i) => {
+  await eachLimit(entries, FETCH_CONCURRENCY, async (entry, i) => {
     const imagePath = await fetchListed(role, uri, entry.image, cache, dir);
     await assertReadableImage(imagePath, resolveS3Uri(uri, entry.image));
     const sample: DatasetSample = { imagePath };
@@ -158,21 +159,6 @@ function parseS3UriOrFail(role: string, uri: string): { bucket: string; key: str
   } catch (err) {
     throw new TrainingInputError(`${role} index: ${messageOf(err)}`, { cause: err });
   }
-}
-
-async function forEachLimited<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
 }
 
 function messageOf(err: unknown): string {

@@ -8,7 +8,7 @@ import type { TrainingJobData, TrainingJobResult } from '../lib/queue/training-q
 import { createObjectStore } from '../lib/storage/minio-object-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { resolveTrainerConfig, type TrainerConfig } from './config.js';
-import { DatasetCache } from './dataset-cache.js';
+import { DatasetCache } from '../lib/dataset/dataset-cache.js';
 import { ModelPublisher } from './model-publisher.js';
 import { buildOpsServer } from './ops-server.js';
 import { redisConnection } from '../lib/infra/index.js';
@@ -40,7 +40,7 @@ export async function startTrainer(input: TrainerConfig): Promise<Trainer> {
   const logger = config.logger ?? createLogger('trainer');
   const store = config.store ?? createObjectStore(requireS3(config.s3));
   const metrics = new TrainerMetrics();
-  const cache = new DatasetCache(store, join(config.workDir, 'cache'));
+  const cache = new DatasetCache(store, join(config.workDir, 'cache', 'objects'));
   const roundsDir = join(config.workDir, 'rounds');
   await mkdir(roundsDir, { recursive: true });
   const processJob = createTrainingProcessor({

@@ -9,7 +9,7 @@ import { RoundCancelledError, type RoundCancellationWatch } from '../lib/queue/r
 import type { TrainingJobData, TrainingJobProgress, TrainingJobResult } from '../lib/queue/training-queue.js';
 import type { ObjectStore } from '../lib/storage/object-store.js';
 import { CheckpointStore, type CheckpointRef, type RoundScope } from './checkpoint-store.js';
-import type { DatasetCache } from './dataset-cache.js';
+import type { DatasetCache } from '../lib/dataset/dataset-cache.js';
 import { fetchRoundData, type RoundData } from './dataset-fetcher.js';
 import { assertTrainingJobData } from './job-data-schema.js';
 import { buildModel } from './model-factory.js';

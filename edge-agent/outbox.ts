@@ -8,7 +8,7 @@ import {
   type JobKey,
   type SampleRecord,
 } from '../lib/protocol/index.js';
-import { fsyncDir, isTempFile, writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, isTempFile, writeFileAtomic } from '../lib/fs/atomic-write.js';
 
 interface Entry {
   stem: string;
@@ -35,6 +35,9 @@ export interface OutboxOptions {
 
 /** Where unreadable records go at open: kept for a person to look at, out of the upload path. */
 const REJECTED_DIR = 'rejected';
+
+/** Samples survive a power cut, not only a crash of the agent. */
+const DURABLE = { durable: true };
 
 /**
  * The durable sample outbox: each kept image and its prediction are written as `<stem>.jpeg` then
@@ -101,8 +104,8 @@ export class Outbox {
     this.totalBytes += bytes;
     try {
       await this.makeRoom(stem);
-      await writeFileAtomic(join(this.dir, `${stem}.jpeg`), jpeg);
-      await writeFileAtomic(join(this.dir, `${stem}.json`), json);
+      await writeFileAtomic(join(this.dir, `${stem}.jpeg`), jpeg, DURABLE);
+      await writeFileAtomic(join(this.dir, `${stem}.json`), json, DURABLE);
     } catch (err) {
       this.entries.delete(stem);
       this.totalBytes -= bytes;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DesiredJob } from '../lib/protocol/index.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../lib/fs/atomic-write.js';
 
 /** A model version installed on disk (verified, unpacked, smoke-tested). */
 export interface InstalledModel {
@@ -69,7 +69,9 @@ export class StateStore {
   update(change: (state: PersistedState) => void): Promise<void> {
     change(this.state);
     const snapshot = JSON.stringify(this.state, null, 2);
-    this.writing = this.writing.catch(() => {}).then(() => writeFileAtomic(this.path, snapshot));
+    this.writing = this.writing
+      .catch(() => {})
+      .then(() => writeFileAtomic(this.path, snapshot, { durable: true }));
     return this.writing;
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { EdgeStlError } from '../lib/errors/index.js';
+import { Backoff } from '../lib/net/backoff.js';
+import { sleep } from '../lib/sleep.js';
 
 /** Deletes the lock only when it still holds our token (a lock that expired and was re-taken is not ours). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -36,11 +38,11 @@ export async function withRedisLock<T>(
   const ttlMs = options.ttlMs ?? 10_000;
   const deadline = Date.now() + (options.waitMs ?? 15_000);
   const token = randomUUID();
-  let delay = 5;
+  // Waits 5–10 ms at first, doubling up to 100–200 ms.
+  const backoff = new Backoff({ baseMs: 10, maxMs: 200 });
   while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
     if (Date.now() > deadline) throw new EdgeStlError('LOCK_TIMEOUT', `could not take lock ${key} in time`);
-    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
-    delay = Math.min(delay * 2, 100);
+    await sleep(backoff.next());
   }
   const lost = new AbortController();
   const renewal = setInterval(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import pLimit from 'p-limit';
+import { mapLimit } from '../lib/each-limit.js';
 import { formatIndex, loadDataset, type DatasetSample } from '../lib/dataset/index.js';
 import { synthesizeDataset } from '../lib/dataset/synth/index.js';
 import { EdgeStlError } from '../lib/errors/index.js';
@@ -199,15 +199,10 @@ async function holdBack(trainIndex: string, dir: string): Promise<{ train: strin
 }
 
 async function hashFiles(files: string[]): Promise<Map<string, string>> {
-  const limit = pLimit(8);
-  const hashes = await Promise.all(
-    files.map((f) =>
-      limit(async () =>
-        createHash('sha256')
-          .update(await readFile(f))
-          .digest('hex'),
-      ),
-    ),
+  const hashes = await mapLimit(files, 8, async (f) =>
+    createHash('sha256')
+      .update(await readFile(f))
+      .digest('hex'),
   );
   return new Map(hashes.map((h, i) => [h, files[i]]));
 }

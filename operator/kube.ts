@@ -1,22 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
+/** The Kubernetes adapters (kept out of operator/index.ts so local mode never loads the client). */
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KubeJobStore } from './adapters/kube-job-store.js';
 import { KubeLeaseElector } from './adapters/kube-lease-elector.js';
 
 export { KubeJobStore, type KubeJobStoreOptions } from './adapters/kube-job-store.js';
 export { KubeLeaseElector, type KubeLeaseElectorOptions } from './adapters/kube-lease-elector.js';
-export { SupervisedInformer } from './adapters/supervised-informer.js';
-
-/**
- * The Kubernetes adapters (kept out of operator/index.ts so local mode never loads the client).
- * In a pod the in-cluster config is used; elsewhere `KUBECONFIG` or ~/.kube/config.
- */
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc;
-}
+export { SupervisedInformer } from '../lib/kube/supervised-informer.js';
+export { loadKubeConfig } from '../lib/kube/kube-config.js';
 
 export interface KubeAdaptersOptions {
   kubeConfig: KubeConfig;
@@ -44,24 +35,4 @@ export function kubeAdapters(opts: KubeAdaptersOptions): { jobs: KubeJobStore; e
     ? new KubeLeaseElector({ kubeConfig: opts.kubeConfig, log: opts.log, ...opts.lease })
     : undefined;
   return { jobs, ...(elector ? { elector } : {}) };
-}
-
-/**
- * A started watch cache of the jobs for components that only read them (labeling, trainer): list,
- * get and their Secrets; nothing is reconciled or written.
- */
-export async function watchJobsReadOnly(opts: {
-  kubeconfig?: string;
-  namespace?: string;
-  component: string;
-  log: Logger;
-}): Promise<KubeJobStore> {
-  const jobs = new KubeJobStore({
-    kubeConfig: loadKubeConfig(opts.kubeconfig),
-    log: opts.log,
-    namespace: opts.namespace,
-    component: opts.component,
-  });
-  await jobs.watchKeys(() => undefined);
-  return jobs;
 }

@@ -1,3 +1,5 @@
+import { exponentialDelay } from '../lib/net/backoff.js';
+
 /** What a handler returns: nothing (done), or a time after which the key should be looked at again. */
 export interface HandlerResult {
   requeueAfterMs?: number;
@@ -105,7 +107,7 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const perKey = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (n - 1));
+    const perKey = exponentialDelay(this.opts.baseDelayMs, this.opts.maxDelayMs, n - 1);
     const delay = Math.max(perKey, this.bucketDelay());
     this.addAfter(key, delay);
     return delay;

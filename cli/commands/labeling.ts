@@ -155,16 +155,16 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The cluster's jobs through a watch cache (the operator's KubeJobStore, used read-only here). */
+/** The cluster's jobs through a watch cache (a read-only JobWatch). */
 async function watchClusterJobs(
   s3: S3Config,
   kubeconfig: string | undefined,
   namespace: string | undefined,
 ): Promise<{ jobs: () => Promise<LabelingJob[]>; stop: () => Promise<void> }> {
   // Loaded only here, so the fixed-list mode never pays for the Kubernetes client.
-  const kube = await import('../../operator/kube.js');
+  const kube = await import('../../lib/kube/job-watch.js');
   const log = createLogger('labeling-jobs');
-  const store = await kube.watchJobsReadOnly({ kubeconfig, namespace, component: 'edge-stl-labeling', log });
+  const store = await kube.watchJobsReadOnly({ kubeconfig, namespace, log });
   return { jobs: clusterLabelingJobs(store, objectStoresAt(s3), log), stop: () => store.stop() };
 }
 

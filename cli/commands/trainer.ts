@@ -142,14 +142,13 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The cluster's jobs through a watch cache (the operator's KubeJobStore, used read-only here). */
+/** The cluster's jobs through a watch cache (a read-only JobWatch). */
 async function watchJobs(s3: S3Config, kubeconfig: string | undefined, namespace: string | undefined) {
   // Loaded only here, so a trainer outside Kubernetes never pays for the client.
-  const kube = await import('../../operator/kube.js');
+  const kube = await import('../../lib/kube/job-watch.js');
   const store = await kube.watchJobsReadOnly({
     kubeconfig,
     namespace,
-    component: 'edge-stl-trainer',
     log: createLogger('trainer-jobs'),
   });
   const storeFor = jobStoreResolver(store, objectStoresAt(s3));

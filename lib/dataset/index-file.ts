@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ObjectStore } from '../storage/object-store.js';
 import { formatS3Uri, isS3Uri, parseS3Uri } from '../storage/s3-uri.js';
@@ -7,6 +6,7 @@ import { DatasetError } from './dataset-error.js';
 import { storeFor } from './default-store.js';
 import { resolveIndexToken } from './s3-index-paths.js';
 import type { DatasetSample } from './types.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /** One non-blank line of an `index.txt`, tokens as written (not resolved). */
 export interface IndexLine {
@@ -154,12 +154,5 @@ export async function readIndexFile(
 /** Writes a local `index.txt` atomically (temp file + rename), paths relative to its directory. */
 export async function writeIndexFile(path: string, entries: DatasetSample[]): Promise<void> {
   const text = formatIndex(entries, dirname(resolve(path)));
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, text);
 }

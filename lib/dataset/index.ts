@@ -10,6 +10,7 @@ export {
 } from './index-file.js';
 export { parseVoc, formatVoc, readVocFile, readVocFileSync } from './voc.js';
 export { loadDataset, defaultCacheDir, type LoadDatasetOptions } from './load-dataset.js';
+export { DatasetCache, type CacheStats } from './dataset-cache.js';
 export {
   downloadDataset,
   uploadDataset,

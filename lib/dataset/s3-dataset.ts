@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { posix } from 'node:path';
 import { eachLimit } from '../each-limit.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { createLogger } from '../log.js';
-import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { formatS3Uri, parseS3Uri, type S3Location } from '../storage/s3-uri.js';
+import { DatasetCache } from './dataset-cache.js';
 import { DatasetError } from './dataset-error.js';
 import { parseIndexLines, readIndexLines, type IndexLine } from './index-file.js';
 import { resolveIndexToken } from './s3-index-paths.js';
@@ -15,37 +15,12 @@ import type { Dataset, DatasetSample } from './types.js';
 const log = createLogger('dataset');
 const DEFAULT_CONCURRENCY = 8;
 
-async function md5File(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** True when `path` already holds the object: same size and, for single-part uploads, same MD5 (the ETag). */
-async function isCached(path: string, info: ObjectInfo): Promise<boolean> {
-  const local = await stat(path).catch(() => null);
-  if (!local || local.size !== info.size) return false;
-  const etag = info.etag.replace(/"/g, '');
-  // A multipart ETag is not an MD5 of the content; size plus a not-older copy is the best check left.
-  if (etag.includes('-') || !/^[0-9a-f]{32}$/i.test(etag)) return local.mtime >= info.lastModified;
-  return (await md5File(path)) === etag.toLowerCase();
-}
+/** The content-addressed object store inside a cache directory (bucket names cannot start with a dot). */
+const OBJECTS_DIR = '.objects';
 
 /** Where an object lands in the cache: `<cacheDir>/<bucket>/<key>`. */
 function cachePath(cacheDir: string, loc: S3Location): string {
   return join(cacheDir, loc.bucket, ...loc.key.split('/'));
-}
-
-async function download(store: ObjectStore, loc: S3Location, dest: string): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = `${dest}.${randomBytes(4).toString('hex')}.part`;
-  try {
-    await store.getFile(loc.bucket, loc.key, tmp);
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** Options of {@link downloadDataset}. */
@@ -56,9 +31,10 @@ export interface DownloadDatasetOptions {
 
 /**
  * Downloads an Ianvs dataset from S3 (`s3://bucket/key/index.txt` plus every image and annotation
- * it names) into `<cacheDir>/<bucket>/<key>`, skipping files already cached unchanged, and returns
- * it with local paths. The index copy is written last, so the cache directory is itself a valid
- * Ianvs dataset.
+ * it names) and returns it with local paths `<cacheDir>/<bucket>/<key>`. Objects go through the
+ * {@link DatasetCache} in `<cacheDir>/.objects` (the trainer's cache: keyed by ETag and size, so
+ * unchanged objects are not fetched again) and are hard-linked to those paths. The index copy is
+ * written last, so the cache directory is itself a valid Ianvs dataset.
  */
 export async function downloadDataset(
   uri: string,
@@ -91,15 +67,14 @@ export async function downloadDataset(
   const listed = new Map(
     (await store.list(index.bucket, dirPrefix, { recursive: true })).map((o) => [o.key, o]),
   );
-  let downloaded = 0;
+  const cache = new DatasetCache(store, join(options.cacheDir, OBJECTS_DIR));
   await eachLimit(
     [...objects.values()],
     options.concurrency ?? DEFAULT_CONCURRENCY,
     async ({ loc, line }) => {
-      const info =
-        (loc.bucket === index.bucket ? listed.get(loc.key) : undefined) ??
-        (await store.stat(loc.bucket, loc.key));
-      if (!info) {
+      const known = loc.bucket === index.bucket ? listed.get(loc.key) : undefined;
+      const cached = await cache.fetch(loc.bucket, loc.key, known);
+      if (!cached) {
         throw new DatasetError(
           'DATASET_FILE_MISSING',
           `${uri}:${line}: ${formatS3Uri(loc.bucket, loc.key)} does not exist`,
@@ -109,17 +84,14 @@ export async function downloadDataset(
           },
         );
       }
-      const dest = cachePath(options.cacheDir, loc);
-      if (await isCached(dest, info)) return;
-      await download(store, loc, dest);
-      downloaded += 1;
+      await cache.materialize(cached, cachePath(options.cacheDir, loc));
     },
   );
   const indexCopy = cachePath(options.cacheDir, index);
   await mkdir(dirname(indexCopy), { recursive: true });
-  await writeFile(indexCopy, text, 'utf8');
+  await writeFileAtomic(indexCopy, text);
   log.info(
-    { source: uri, files: objects.size, downloaded, cacheDir: options.cacheDir },
+    { source: uri, files: objects.size, downloaded: cache.getStats().misses, cacheDir: options.cacheDir },
     'Dataset downloaded',
   );
   return { source: uri, samples };

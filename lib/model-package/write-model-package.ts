@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +9,7 @@ import { checkEntryName } from './entry-name.js';
 import type { ModelManifest } from './manifest.js';
 import { ModelPackageError } from './model-package-error.js';
 import { validateManifest } from './validate-manifest.js';
+import { replaceFile } from '../fs/atomic-write.js';
 
 /** Name of the manifest entry at the zip root. */
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -68,7 +69,6 @@ export async function writeModelPackage(options: WriteModelPackageOptions): Prom
   zip.end();
 
   await mkdir(dirname(options.out), { recursive: true });
-  const partial = `${options.out}.${randomBytes(4).toString('hex')}.part`;
   const hash = createHash('sha256');
   let size = 0;
   const tap = new Transform({
@@ -78,13 +78,9 @@ export async function writeModelPackage(options: WriteModelPackageOptions): Prom
       done(null, chunk);
     },
   });
-  try {
-    await pipeline(zip.outputStream, tap, createWriteStream(partial));
-    await rename(partial, options.out);
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw err;
-  }
+  await replaceFile(options.out, (partial) => pipeline(zip.outputStream, tap, createWriteStream(partial)), {
+    tempSuffix: 'part',
+  });
   return { path: options.out, sha256: hash.digest('hex'), size, manifest };
 }
 

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import {
 import type { ObjectInfo, ObjectStore, PutOptions, S3Config } from './object-store.js';
 import { StorageError } from './storage-error.js';
 import { TimeoutTransport } from './timeout-transport.js';
+import { replaceFile } from '../fs/atomic-write.js';
 
 /** Options of the minio adapter beyond the endpoint and credentials. */
 export interface MinioObjectStoreOptions {
@@ -136,14 +137,13 @@ export class MinioObjectStore implements ObjectStore {
 
   async getFile(bucket: string, key: string, filePath: string): Promise<void> {
     await mkdir(dirname(filePath), { recursive: true });
-    // Download beside the target, then rename: a reader never sees a half-written file.
-    const partial = `${filePath}.${process.pid}.${Date.now()}.part`;
     try {
-      const stream = await this.getObject(bucket, key);
-      await pipeline(stream, createWriteStream(partial));
-      await rename(partial, filePath);
+      await replaceFile(
+        filePath,
+        async (partial) => pipeline(await this.getObject(bucket, key), createWriteStream(partial)),
+        { tempSuffix: 'part' },
+      );
     } catch (err) {
-      await rm(partial, { force: true });
       throw err instanceof StorageError ? err : wrap(err, bucket, key);
     }
   }

@@ -41,6 +41,7 @@ export interface ObjectStore {
   putFile(bucket: string, key: string, filePath: string, options?: PutOptions): Promise<{ etag: string }>;
   getObject(bucket: string, key: string): Promise<Readable>;
   getBuffer(bucket: string, key: string): Promise<Buffer>;
+  /** Downloads to `filePath` atomically: a reader, or a crash, never finds a half file there. */
   getFile(bucket: string, key: string, filePath: string): Promise<void>;
   /** Metadata of an object, or null when it does not exist. */
   stat(bucket: string, key: string): Promise<ObjectInfo | null>;

@@ -4,19 +4,18 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../lib/api/v1alpha1/index.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/v1alpha1/index.js';
+import { JobWatch, type JobObject } from '../../lib/kube/job-watch.js';
 import { mergeDiff } from '../merge-diff.js';
 import type { CallOptions } from '../ports/call-options.js';
 import type { JobEvent, JobRef, JobStore } from '../ports/job-store.js';
 import { JobConflictError, StatusRejectedError, jobKey, refOf } from '../ports/job-store.js';
-import { isConflict, isInvalid, isNotFound, messageOf } from './kube-errors.js';
-import { withSignal } from './kube-signal.js';
-import { SupervisedInformer } from './supervised-informer.js';
+import { isConflict, isInvalid, isNotFound, messageOf } from '../../lib/kube/kube-errors.js';
+import { withSignal } from '../../lib/kube/kube-signal.js';
+import type { SupervisedInformer } from '../../lib/kube/supervised-informer.js';
 
 export interface KubeJobStoreOptions {
   kubeConfig: KubeConfig;
@@ -27,8 +26,6 @@ export interface KubeJobStoreOptions {
   /** Name reported as the Event source. */
   component?: string;
 }
-
-type JobObject = SingleTaskLearningJob & KubernetesObject;
 
 /** What makes a change worth a reconcile: the spec (generation), deletion and finalizers. */
 export function signature(job: SingleTaskLearningJob): string {
@@ -49,7 +46,7 @@ const MAX_AGGREGATED_EVENTS = 4096;
 export class KubeJobStore implements JobStore {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
-  private informer: SupervisedInformer<JobObject> | null = null;
+  private readonly watch: JobWatch;
   private readonly nodeLabels = new Map<string, { at: number; labels: Record<string, string> | null }>();
   private readonly seen = new Map<string, string>();
   /** Jobs whose last status patch hit a conflict: the cache may be older than the API server. */
@@ -60,60 +57,36 @@ export class KubeJobStore implements JobStore {
   constructor(private readonly opts: KubeJobStoreOptions) {
     this.custom = opts.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.watch = new JobWatch(opts);
   }
 
   /** The informer (exposed for fault tests: restarts and relists). */
   get supervisor(): SupervisedInformer<JobObject> | null {
-    return this.informer;
+    return this.watch.supervisor;
   }
 
   async watchKeys(onKey: (ref: JobRef) => void): Promise<void> {
-    const ns = this.opts.namespace;
-    const path = ns
-      ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`
-      : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
-    const list = async (): Promise<KubernetesListObject<JobObject>> =>
-      (ns
-        ? await this.custom.listNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace: ns,
-            plural: PLURAL,
-          })
-        : await this.custom.listClusterCustomObject({
-            group: GROUP,
-            version: VERSION,
-            plural: PLURAL,
-          })) as KubernetesListObject<JobObject>;
-    this.informer = new SupervisedInformer<JobObject>({
-      kubeConfig: this.opts.kubeConfig,
-      path,
-      list,
-      log: this.opts.log,
-      staleAfterMs: this.opts.staleAfterMs,
-      onChange: (obj, verb) => {
-        // GenerationChangedPredicate: status-only updates (our own patches) do not wake the reconciler.
-        const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
-        const sig = signature(obj);
-        if (verb === 'update' && this.seen.get(key) === sig) return;
-        if (verb === 'delete') this.seen.delete(key);
-        else this.seen.set(key, sig);
-        onKey(refOf(obj));
-      },
+    await this.watch.start((obj, verb) => {
+      // GenerationChangedPredicate: status-only updates (our own patches) do not wake the reconciler.
+      const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+      const sig = signature(obj);
+      if (verb === 'update' && this.seen.get(key) === sig) return;
+      if (verb === 'delete') this.seen.delete(key);
+      else this.seen.set(key, sig);
+      onKey(refOf(obj));
     });
-    await this.informer.start();
   }
 
   async stop(): Promise<void> {
-    await this.informer?.stop();
+    await this.watch.stop();
   }
 
   synced(): boolean {
-    return this.informer?.synced() ?? false;
+    return this.watch.synced();
   }
 
   relisting(): boolean {
-    return this.informer?.relisting() ?? false;
+    return this.watch.relisting();
   }
 
   async get(ref: JobRef): Promise<SingleTaskLearningJob | null> {
@@ -126,11 +99,11 @@ export class KubeJobStore implements JobStore {
         throw err;
       }
     }
-    return this.informer?.get(ref.name, ref.namespace) ?? null;
+    return this.watch.get(ref);
   }
 
   list(): readonly SingleTaskLearningJob[] {
-    return this.informer?.list() ?? [];
+    return this.watch.list();
   }
 
   private async fetch(ref: JobRef, signal?: AbortSignal): Promise<SingleTaskLearningJob | null> {
@@ -330,21 +303,11 @@ export class KubeJobStore implements JobStore {
     return labels;
   }
 
-  async getSecret(
+  getSecret(
     namespace: string,
     name: string,
     options: CallOptions = {},
   ): Promise<Record<string, string> | null> {
-    try {
-      const secret = await this.core.readNamespacedSecret({ namespace, name }, withSignal(options.signal));
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(secret.data ?? {}))
-        out[k] = Buffer.from(v, 'base64').toString('utf8');
-      for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
-      return out;
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    return this.watch.getSecret(namespace, name, options);
   }
 }

@@ -5,8 +5,8 @@ import {
   type LeaderElector,
   type LeadershipCallbacks,
 } from '../ports/leader-election.js';
-import { isConflict, isNotFound } from './kube-errors.js';
-import { withSignal } from './kube-signal.js';
+import { isConflict, isNotFound } from '../../lib/kube/kube-errors.js';
+import { withSignal } from '../../lib/kube/kube-signal.js';
 import { DEFAULT_LEASE_DURATION_SECONDS } from '../defaults.js';
 
 export interface KubeLeaseElectorOptions {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import type { SingleTaskLearningJob, SingleTaskLearningJobStatus } from '../../l
 import { toJson } from '../merge-diff.js';
 import type { JobEvent, JobRef, JobStore } from '../ports/job-store.js';
 import { jobKey, parseJobKey, refOf } from '../ports/job-store.js';
+import { writeFileAtomic } from '../../lib/fs/atomic-write.js';
 
 export interface LocalJobStoreOptions {
   /** Directory of job YAML files (one job per file); status files are written beside them. */
@@ -222,8 +223,7 @@ export class LocalJobStore implements JobStore {
     this.jobs.set(key, { job: this.toJob(key, side), base });
     if (before?.resourceVersion !== side.resourceVersion || !before) {
       const path = join(this.opts.dir, base + STATUS_SUFFIX);
-      await writeFile(`${path}.tmp`, JSON.stringify(side, null, 2));
-      await rename(`${path}.tmp`, path);
+      await writeFileAtomic(path, JSON.stringify(side, null, 2));
       // As with the Kubernetes store: status-only writes (ours) do not wake the reconciler.
       const worth = (s: Sidecar | undefined): string =>
         s ? `${s.generation}|${s.deletionTimestamp ?? ''}|${s.finalizers.join(',')}` : '';

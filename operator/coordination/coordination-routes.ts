@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearerAuth } from '../../lib/http/bearer-auth.js';
 import { errorBody, errorResponses, sendError } from '../../lib/http/error-replies.js';
 import { Type } from '@sinclair/typebox';
@@ -20,6 +20,15 @@ import { matchesSelector, type EdgeRegistry } from './edge-registry.js';
 import type { NodeRateLimiter } from './node-rate-limiter.js';
 import type { SampleUrls } from './sample-urls.js';
 import type { TokenVerifier } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The leadership term the request began in (null without leader election). */
+    leadership: AbortSignal | null;
+    /** Labels of the calling node's Node object (set once it is found). */
+    nodeLabels: Record<string, string> | null;
+  }
+}
 
 /** What the coordination routes need from the operator. */
 export interface CoordinationDeps {
@@ -74,7 +83,7 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
   app.addHook('onRequest', async (req, reply) => {
     if (!deps.isLeader()) return reply.code(503).send(NOT_LEADER);
     if (!deps.jobs.synced()) return sendError(reply, 503, 'NOT_SYNCED', 'job cache not synced yet');
-    (req as unknown as { leadership: AbortSignal | null }).leadership = deps.leadership?.() ?? null;
+    req.leadership = deps.leadership?.() ?? null;
   });
   // The token is per node (a lookup, not one shared secret): verify gets the node from the URL.
   await app.register(bearerAuth, {
@@ -89,16 +98,18 @@ export async function coordinationRoutes(app: FastifyInstance, deps: Coordinatio
     }
     const labels = await nodeLabels(deps, node);
     if (!labels) return sendError(reply, 403, 'UNKNOWN_NODE', 'no Node object of this name');
-    (req as unknown as { nodeLabels: Record<string, string> }).nodeLabels = labels;
+    req.nodeLabels = labels;
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    const term = (req as unknown as { leadership: AbortSignal | null }).leadership;
-    if (!term?.aborted || reply.statusCode >= 300) return payload;
+    if (!req.leadership?.aborted || reply.statusCode >= 300) return payload;
     reply.code(503);
     return JSON.stringify(NOT_LEADER);
   });
-  const labelsOf = (req: object): Record<string, string> =>
-    (req as { nodeLabels: Record<string, string> }).nodeLabels;
+  const labelsOf = (req: FastifyRequest): Record<string, string> => {
+    // The onRequest hook above has answered 403 already when the node has no Node object.
+    if (!req.nodeLabels) throw new Error('node labels missing: the onRequest hook did not run');
+    return req.nodeLabels;
+  };
 
   app.post<{ Params: { node: string }; Body: HeartbeatRequest }>(
     '/v1/agents/:node/heartbeat',

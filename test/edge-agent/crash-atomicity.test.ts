@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isTempFile } from '../../edge-agent/atomic-file.js';
+import { isTempFile } from '../../lib/fs/atomic-write.js';
 import { AgentMetrics } from '../../edge-agent/metrics.js';
 import { Outbox } from '../../edge-agent/outbox.js';
 import type { SampleRecord } from '../../lib/protocol/index.js';

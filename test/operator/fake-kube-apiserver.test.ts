@@ -1,17 +1,8 @@
-import { API_VERSION, KIND } from '../../lib/api/v1alpha1/index.js';
 import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
-import { startFakeCluster } from './support/fake-cluster.js';
+import { minimalJob, startFakeCluster } from './support/fake-cluster.js';
 
 const BASE = '/apis/edgestl.io/v1alpha1/namespaces/default/singletasklearningjobs';
-const job = (name: string) => ({
-  apiVersion: API_VERSION,
-  kind: KIND,
-  metadata: { name },
-  spec: {
-    dataset: { trainIndex: 's3://bkt/t/index.txt', testIndex: 's3://bkt/s/index.txt', classes: ['a'] },
-    storage: { bucket: 'bkt', credentialsSecret: 's' },
-  },
-});
+const job = (name: string) => minimalJob(name);
 
 /** The fake behaves as kube-apiserver where the operator and kubectl depend on it. */
 describe('fake kube-apiserver semantics', () => {

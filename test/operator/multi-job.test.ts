@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { SingleTaskLearningJob } from '../../lib/api/v1alpha1/index.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/v1alpha1/index.js';
+import { JobWatch } from '../../lib/kube/job-watch.js';
 import { createLogger } from '../../lib/log.js';
 import { labeledIndexKey } from '../../lib/storage/layout.js';
 import type { ObjectStoreFactory, StorageCredentials } from '../../lib/storage/job-storage.js';
@@ -174,8 +175,9 @@ describe('one kubectl apply per job: two jobs in two namespaces, no per-job sett
     });
     closers.push(() => operator.close());
 
-    const trainerJobs = new KubeJobStore({ kubeConfig: kubeConfigFor(cluster.url, 'trainer'), log });
-    await trainerJobs.watchKeys(() => undefined);
+    // The trainer and labeling read jobs as their CLI commands do: a read-only watch.
+    const trainerJobs = new JobWatch({ kubeConfig: kubeConfigFor(cluster.url, 'trainer'), log });
+    await trainerJobs.start();
     closers.push(() => trainerJobs.stop());
     const trainer = new SimTrainer({
       connection,
@@ -186,8 +188,8 @@ describe('one kubectl apply per job: two jobs in two namespaces, no per-job sett
     });
     closers.push(() => trainer.close());
 
-    const labelingJobs = new KubeJobStore({ kubeConfig: kubeConfigFor(cluster.url, 'labeling'), log });
-    await labelingJobs.watchKeys(() => undefined);
+    const labelingJobs = new JobWatch({ kubeConfig: kubeConfigFor(cluster.url, 'labeling'), log });
+    await labelingJobs.start();
     closers.push(() => labelingJobs.stop());
     labeling = await startLabeling({
       bucket: homeBucket,

@@ -1,3 +1,4 @@
+import { mapLimit } from '../../each-limit.js';
 import { readVocFile } from '../../dataset/voc.js';
 import type { Dataset } from '../../dataset/types.js';
 import { loadImage } from '../../image/decode.js';
@@ -20,19 +21,6 @@ export async function classesOf(dataset: Dataset): Promise<string[]> {
     for (const o of (await readVocFile(s.annotationPath)).objects) names.add(o.name);
   }
   return [...names].sort();
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**

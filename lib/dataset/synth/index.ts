@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
+import { mapLimit } from '../../each-limit.js';
 import sharp from 'sharp';
 import { makeRng, seedFrom } from '../../random.js';
 import { formatVoc } from '../voc.js';
@@ -44,9 +44,10 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
     throw new Error(`split name "${options.split}" may use letters, digits, _ and - only`);
   await mkdir(join(options.out, 'JPEGImages'), { recursive: true });
   await mkdir(join(options.out, 'Annotations'), { recursive: true });
-  const limit = pLimit(CONCURRENCY);
-  const written = await Promise.all(
-    Array.from({ length: options.count }, (_, i) => limit(() => writeImage(options, line, i))),
+  const written = await mapLimit(
+    Array.from({ length: options.count }, (_, i) => i),
+    CONCURRENCY,
+    (i) => writeImage(options, line, i),
   );
   const classes: Record<string, number> = Object.fromEntries(DEFECT_CLASSES.map((c) => [c, 0]));
   for (const names of written) for (const name of names.objects) classes[name] += 1;

@@ -5,14 +5,14 @@
  * - `outbox <dir>`: adds SAMPLES samples to an Outbox in <dir>, printing `committed <id>` after each.
  * The contents are what crash-samples.ts generates, so the test knows what whole looks like.
  */
-import { writeFileAtomic } from '../../../edge-agent/atomic-file.js';
+import { writeFileAtomic } from '../../../lib/fs/atomic-write.js';
 import { Outbox } from '../../../edge-agent/outbox.js';
 import { SAMPLES, VERSIONS, sampleOf, versionText } from './crash-samples.js';
 
 const [mode, target] = process.argv.slice(2);
 if (mode === 'atomic') {
   for (let v = 1; v <= VERSIONS; v++) {
-    await writeFileAtomic(target, versionText(v));
+    await writeFileAtomic(target, versionText(v), { durable: true });
     process.stdout.write(`wrote ${v}\n`);
   }
 } else if (mode === 'outbox') {

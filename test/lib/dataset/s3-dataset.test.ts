@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
+  DatasetCache,
   DatasetError,
   formatVoc,
   loadDataset,
@@ -122,6 +123,16 @@ describe('datasets on S3', () => {
     const ds = await loadDataset(uri, { store: third, cacheDir });
     expect(third.downloads).toEqual([key]);
     expect(parseVoc(await readFile(ds.samples[1]!.annotationPath!, 'utf8'), 'x').objects[0]!.xmin).toBe(6);
+  });
+
+  it('keeps each object once, in the content-addressed cache the trainer uses, linked to its dataset path', async () => {
+    const cacheDir = join(work, 'cache-3');
+    const uri = `s3://${bucket}/datasets/pcb/train_data/index.txt`;
+    const ds = await loadDataset(uri, { store, cacheDir });
+    const objects = new DatasetCache(store, join(cacheDir, '.objects'));
+    const cached = await objects.fetch(bucket, 'datasets/pcb/train_data/JPEGImages/img-2.jpeg');
+    expect(objects.getStats()).toEqual({ hits: 1, misses: 0, bytesDownloaded: 0 });
+    expect((await stat(ds.samples[2]!.imagePath)).ino).toBe((await stat(cached!)).ino);
   });
 
   it('uses the S3 settings from the environment when no store is given', async () => {

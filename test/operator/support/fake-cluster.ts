@@ -1,5 +1,11 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { applySchemaDefaults, crdPath, jobSchema } from '../../../lib/api/v1alpha1/index.js';
+import {
+  API_VERSION,
+  KIND,
+  applySchemaDefaults,
+  crdPath,
+  jobSchema,
+} from '../../../lib/api/v1alpha1/index.js';
 import { validateAgainstSchema } from '../../../lib/validation/index.js';
 import {
   FakeKubeApiServer,
@@ -67,6 +73,19 @@ export function credentialsSecret(
     data: {
       accessKey: Buffer.from(accessKey).toString('base64'),
       secretKey: Buffer.from(secretKey).toString('base64'),
+    },
+  };
+}
+
+/** The smallest job the CRD schema accepts (namespace left to the request path when absent). */
+export function minimalJob(name: string, namespace?: string): KObj {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    spec: {
+      dataset: { trainIndex: 's3://bkt/t/index.txt', testIndex: 's3://bkt/s/index.txt', classes: ['a'] },
+      storage: { bucket: 'bkt', credentialsSecret: 's' },
     },
   };
 }

@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ObjectStore } from '../lib/storage/object-store.js';
+import { replaceFile } from '../fs/atomic-write.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 
 /** Hits and misses since the cache was created (or since `resetStats`). */
 export interface CacheStats {
@@ -11,10 +12,11 @@ export interface CacheStats {
 }
 
 /**
- * A content-addressed local cache of S3 objects, shared by every round a trainer runs. An object is
- * stored under a name derived from its ETag and size, so the same image in the next round is a hit
- * (no download) and a changed object under the same key is a miss. A cached file whose size no
- * longer matches is fetched again.
+ * A content-addressed local cache of S3 objects: every round a trainer runs shares one, and
+ * {@link downloadDataset} (the CLI and local mode) keeps one per cache directory. An object is
+ * stored under `dir/<shard>/<address>`, the address derived from its ETag and size, so the same
+ * image next time is a hit (no download) and a changed object under the same key is a miss. A
+ * cached file whose size no longer matches is fetched again.
  */
 export class DatasetCache {
   private readonly objectsDir: string;
@@ -27,7 +29,7 @@ export class DatasetCache {
       stats: { hits: 0, misses: 0, bytesDownloaded: 0 },
     },
   ) {
-    this.objectsDir = join(dir, 'objects');
+    this.objectsDir = dir;
   }
 
   /**
@@ -62,12 +64,12 @@ export class DatasetCache {
 
   /**
    * The local path of `bucket/key`, downloading it unless an identical copy is cached. Returns null
-   * when the object does not exist.
+   * when the object does not exist. `known`: the object's metadata from a listing (saves a stat).
    */
-  async fetch(bucket: string, key: string): Promise<string | null> {
-    const info = await this.store.stat(bucket, key);
+  async fetch(bucket: string, key: string, known?: ObjectInfo): Promise<string | null> {
+    const info = known?.etag ? known : await this.store.stat(bucket, key);
     if (!info) return null;
-    const address = createHash('sha256').update(`${info.etag}\0${info.size}`).digest('hex');
+    const address = addressOf(bucket, key, info);
     const path = join(this.objectsDir, address.slice(0, 2), address);
     const inFlight = this.pending.get(address);
     if (inFlight) {
@@ -89,16 +91,19 @@ export class DatasetCache {
 
   /**
    * Places a cached file at `target` (hard link, or a copy across file systems) so that algorithms
-   * see the dataset's own file names.
+   * see the dataset's own file names. A reader of `target` sees the old file or the new one.
    */
   async materialize(cachedPath: string, target: string): Promise<void> {
+    // Already linked: nothing to do (and rename(2) over a link to the same file would keep the temp).
+    if (await sameFile(cachedPath, target)) return;
     await mkdir(dirname(target), { recursive: true });
-    await rm(target, { force: true });
-    try {
-      await link(cachedPath, target);
-    } catch {
-      await copyFile(cachedPath, target);
-    }
+    await replaceFile(target, async (temp) => {
+      try {
+        await link(cachedPath, temp);
+      } catch {
+        await copyFile(cachedPath, temp);
+      }
+    });
   }
 
   /**
@@ -127,17 +132,24 @@ export class DatasetCache {
 
   private async download(bucket: string, key: string, path: string, size: number): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
-    // Download beside the target and rename: a crash never leaves a half file under a valid address.
-    const temp = `${path}.${randomUUID()}.part`;
-    try {
-      await this.store.getFile(bucket, key, temp);
-      await rename(temp, path);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    // getFile writes beside the target and renames: a crash never leaves a half file under a valid address.
+    await this.store.getFile(bucket, key, path);
     this.stats.bytesDownloaded += size;
     return path;
   }
+}
+
+/**
+ * The cache name of an object: its ETag and size, so equal content under any key is one file.
+ * Listings and stats may quote the ETag differently; the address must not depend on it. Without
+ * an ETag, content cannot be shared safely: the key and its last change name the file instead.
+ */
+function addressOf(bucket: string, key: string, info: ObjectInfo): string {
+  const etag = info.etag.replace(/"/g, '');
+  const identity = etag
+    ? `${etag}\0${info.size}`
+    : `${bucket}/${key}\0${info.size}\0${info.lastModified.toISOString()}`;
+  return createHash('sha256').update(identity).digest('hex');
 }
 
 async function sizeIs(path: string, size: number): Promise<boolean> {
@@ -146,4 +158,9 @@ async function sizeIs(path: string, size: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
 }

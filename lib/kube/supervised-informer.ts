@@ -6,6 +6,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Backoff } from '../net/backoff.js';
 
 export interface SupervisedInformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
@@ -42,7 +43,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private cache: Map<string, T> | null = null;
   /** A LIST was asked for (start, relist, restart after 410) and has not succeeded yet. */
   private listPending = false;
-  private failures = 0;
+  private readonly backoff: Backoff;
   private restartTimer: NodeJS.Timeout | null = null;
   private staleTimer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
@@ -51,7 +52,9 @@ export class SupervisedInformer<T extends KubernetesObject> {
   restarts = 0;
   relists = 0;
 
-  constructor(private readonly opts: SupervisedInformerOptions<T>) {}
+  constructor(private readonly opts: SupervisedInformerOptions<T>) {
+    this.backoff = new Backoff({ baseMs: opts.minBackoffMs ?? 200, maxMs: opts.maxBackoffMs ?? 30_000 });
+  }
 
   async start(): Promise<void> {
     this.stopped = false;
@@ -108,7 +111,7 @@ export class SupervisedInformer<T extends KubernetesObject> {
       firstList = false;
       this.listPending = false;
       this.lastActivity = Date.now();
-      this.failures = 0;
+      this.backoff.reset();
       return list;
     });
     const on = (verb: 'add' | 'update' | 'delete') =>
@@ -146,18 +149,13 @@ export class SupervisedInformer<T extends KubernetesObject> {
   private failed(err: unknown): void {
     if (this.stopped) return;
     this.opts.onError?.(err);
-    this.failures++;
-    const base = Math.min(
-      this.opts.maxBackoffMs ?? 30_000,
-      (this.opts.minBackoffMs ?? 200) * 2 ** (this.failures - 1),
-    );
-    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    const delay = this.backoff.next();
     this.opts.log.warn(
       {
         path: this.opts.path,
         err: (err as Error)?.message ?? String(err),
         delayMs: delay,
-        failures: this.failures,
+        failures: this.backoff.attempts,
       },
       'Informer stopped; restarting',
     );
