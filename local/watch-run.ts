@@ -9,6 +9,7 @@ import type { Logger } from '../lib/log.js';
 import { sleep } from '../lib/sleep.js';
 import type { RunningEdgeAgent } from '../edge-agent/server.js';
 import type { LocalJobStore } from '../operator/adapters/local-job-store.js';
+import { jobKey, refOf } from '../operator/ports/job-store.js';
 import type { TrainingQueue } from '../operator/ports/training-queue.js';
 import { LineWatch } from './line-watch.js';
 import type { PhaseTimeline } from './phase-timeline.js';
@@ -52,6 +53,22 @@ export interface WatchOutcome {
  */
 export async function watchRun(input: WatchInput): Promise<WatchOutcome> {
   const lineWatch = new LineWatch(input.imagesPerPass);
+  // Every status write is recorded, so a phase shorter than the poll still shows in the timeline.
+  const key = jobKey(input.ref);
+  const stopRecording = input.jobs.onStatusWritten((written) => {
+    if (jobKey(refOf(written)) !== key) return;
+    input.timeline
+      .record(written.status?.phase ?? PHASE.Pending, written.status?.round ?? 0)
+      .catch((err: unknown) => input.log.warn({ err: (err as Error).message }, 'Cannot save the timeline'));
+  });
+  try {
+    return await pollRun(input, lineWatch);
+  } finally {
+    stopRecording();
+  }
+}
+
+async function pollRun(input: WatchInput, lineWatch: LineWatch): Promise<WatchOutcome> {
   let job: SingleTaskLearningJob | null = null;
   while (!input.signal.aborted) {
     job = await input.jobs.get(input.ref);

@@ -66,6 +66,7 @@ export class LocalJobStore implements JobStore {
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private loaded = false;
+  private readonly statusListeners = new Set<(job: SingleTaskLearningJob) => void>();
   /** Events recorded (local mode has no Event API); newest last, bounded. */
   readonly events: Array<JobEvent & { job: string; time: string }> = [];
 
@@ -256,7 +257,18 @@ export class LocalJobStore implements JobStore {
     // The status is the operator's alone: the new one replaces the old (what the merge patch amounts to).
     const next = { ...e.side, status: toJson(status), resourceVersion: String(++this.rv) };
     await this.commit(e.key, e.base, next);
-    return this.jobs.get(e.key)!.job;
+    const stored = this.jobs.get(e.key)!.job;
+    for (const listener of this.statusListeners) listener(stored);
+    return stored;
+  }
+
+  /**
+   * Calls `listener` with the job after every status write, so a watcher in the same process sees
+   * each phase, however briefly the job stays in it (a poll can miss one). Returns the unsubscriber.
+   */
+  onStatusWritten(listener: (job: SingleTaskLearningJob) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   async addFinalizer(job: SingleTaskLearningJob, finalizer: string): Promise<SingleTaskLearningJob> {
