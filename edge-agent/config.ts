@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { isValidName, type SamplingSettings } from '../lib/protocol/index.js';
+import { isValidName, jobKeyFromText, type SamplingSettings } from '../lib/protocol/index.js';
 import type { JobKey } from '../lib/protocol/index.js';
 import type { S3Config } from '../lib/storage/object-store.js';
 import {
@@ -434,9 +434,9 @@ export function parseEdgeAgentArgs(
 /** `namespace/name` → JobKey. */
 export function parseJob(raw: string | undefined, name = '--job'): JobKey | undefined {
   if (raw === undefined) return undefined;
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(raw);
-  if (!m) throw new UsageError(`${name} expects <namespace>/<name> (DNS labels), got "${raw}"`);
-  return { namespace: m[1], name: m[3] };
+  const job = jobKeyFromText(raw);
+  if (!job) throw new UsageError(`${name} expects <namespace>/<name> (DNS labels), got "${raw}"`);
+  return job;
 }
 
 function dropUndefined<T extends object>(o: T): T {

@@ -9,6 +9,7 @@ import {
   stringSetting,
 } from '../../lib/cli/settings.js';
 import { UsageError } from '../../lib/errors/index.js';
+import { jobKeyFromText } from '../../lib/protocol/job-key.js';
 import { createLogger } from '../../lib/log.js';
 import { objectStoresAt } from '../../lib/storage/job-storage.js';
 import type { S3Config } from '../../lib/storage/object-store.js';
@@ -170,12 +171,14 @@ async function watchClusterJobs(
 
 /** `ns/job:class1,class2` → a labeling job. */
 export function parseJob(spec: string, mode: 'manual' | 'auto'): LabelingJob {
-  const match = /^([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9.]*):(.+)$/.exec(spec);
-  if (!match) throw new UsageError(`--job expects NS/JOB:CLASS[,CLASS...], got "${spec}"`);
-  const classes = match[3]
+  const colon = spec.indexOf(':');
+  const job = colon > 0 ? jobKeyFromText(spec.slice(0, colon)) : null;
+  if (!job) throw new UsageError(`--job expects NS/JOB:CLASS[,CLASS...], got "${spec}"`);
+  const classes = spec
+    .slice(colon + 1)
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean);
   if (classes.length === 0) throw new UsageError(`--job "${spec}" names no classes`);
-  return { namespace: match[1], job: match[2], classes, mode };
+  return { namespace: job.namespace, job: job.name, classes, mode };
 }
