@@ -16,7 +16,7 @@ import type { UpOptions } from './up.js';
 
 const DEFAULT_QUEUE_PREFIX = 'edge-stl-local';
 // One machine, a few minutes: agents report every 2 s instead of the cluster's 10 s.
-const LOCAL_HEARTBEAT_SECONDS = 2;
+export const LOCAL_HEARTBEAT_SECONDS = 2;
 
 type StackOptions = Pick<
   UpOptions,

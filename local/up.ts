@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PHASE, type SingleTaskLearningJob } from '../lib/api/v1alpha1/index.js';
 import type { Logger } from '../lib/log.js';
+import { sleep } from '../lib/sleep.js';
 import { startCameraLine } from './camera-line.js';
 import { CloseStack } from './close-stack.js';
-import { startLocalStack, type LocalStack } from './local-stack.js';
+import { LOCAL_HEARTBEAT_SECONDS, startLocalStack, type LocalStack } from './local-stack.js';
 import { PhaseTimeline } from './phase-timeline.js';
 import type { Profile } from './profiles.js';
 import type { RunData } from './run-data.js';
@@ -85,6 +86,7 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
       signal,
     });
     await cameras.stop();
+    if (outcome.job) await agentsTakeModel(stack, outcome.job, signal);
 
     const report =
       outcome.job && !signal.aborted
@@ -99,6 +101,23 @@ export async function runUp(options: UpOptions): Promise<UpResult> {
   } finally {
     await closers.closeAll();
   }
+}
+
+/**
+ * Waits, a few heartbeats at most, until every agent serves the job's current model, so the report
+ * shows where the agents end: a rollout may complete on the nodes that reported (a node silent
+ * after a restart is not waited for), and the others take the model at their next heartbeat.
+ */
+async function agentsTakeModel(
+  stack: LocalStack,
+  job: SingleTaskLearningJob,
+  signal: AbortSignal,
+): Promise<void> {
+  const version = job.status?.currentModel?.version;
+  if (!version) return;
+  const deadline = Date.now() + 5 * LOCAL_HEARTBEAT_SECONDS * 1000;
+  const serving = (): boolean => stack.agents.every((a) => a.agent.report().jobs[0]?.activeModel === version);
+  while (!serving() && Date.now() < deadline && !signal.aborted) await sleep(250, signal);
 }
 
 /** Writes the run's report (HTML and summary.json) from the job as last seen. */
